@@ -1,0 +1,77 @@
+"""``upstreamnlp ingest``: summary, skipped files, parquet output, exit codes."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from upstreamnlp.cli import app
+from upstreamnlp.corpus import Corpus
+
+TRANSCRIPT = (
+    "Interviewer: What does upstream action mean to you?\n"
+    "P03: Acting on housing and income before people get ill.\n"
+    "Interviewer: Anything else?\n"
+    "P03: Taxes on sugar, I suppose.\n"
+)
+
+
+def test_ingest_writes_parquet_and_prints_summary(tmp_path):
+    src = tmp_path / "corpus"
+    (src / "transcripts").mkdir(parents=True)
+    (src / "transcripts" / "int03.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    (src / "abstracts.csv").write_text(
+        "id,Abstract,title\nx1,Upstream means prevention.,Prevention\n", encoding="utf-8"
+    )
+    (src / "manifest.csv").write_text(
+        "file,role,discipline\ntranscripts/int03.txt,practitioner,public health\n"
+        "abstracts.csv,,epidemiology\n",
+        encoding="utf-8",
+    )
+    (src / "scan.pdf").write_bytes(b"garbage")
+    out = tmp_path / "out" / "corpus.parquet"
+    result = CliRunner().invoke(
+        app, ["ingest", str(src), "--manifest", str(src / "manifest.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "transcript" in result.output and "practitioner" in result.output
+    assert "epidemiology" in result.output
+    assert "scan.pdf" in result.output and "corrupt or unreadable PDF" in result.output
+    corpus = Corpus.from_parquet(out)
+    assert [d.id for d in corpus.documents] == ["x1", "int03"]
+    roles = [s.speaker_role for s in corpus.segments_of("int03")]
+    assert roles == ["interviewer", "participant", "interviewer", "participant"]
+
+
+def test_ingest_exits_2_when_nothing_is_usable(tmp_path):
+    src = tmp_path / "nothing"
+    src.mkdir()
+    (src / "notes.xyz").write_text("hello", encoding="utf-8")
+    (src / "empty.txt").write_bytes(b"")
+    result = CliRunner().invoke(app, ["ingest", str(src), "--out", str(tmp_path / "c.parquet")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "no usable documents" in result.output
+    assert "empty.txt: empty file" in result.output
+    assert not (tmp_path / "c.parquet").exists()
+
+
+def test_ingest_bad_text_column_and_missing_path(tmp_path):
+    (tmp_path / "t.csv").write_text("id,body\n1,Housing.\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(tmp_path / "t.csv"),
+            "--text-column",
+            "abstract",
+            "--out",
+            str(tmp_path / "c.parquet"),
+        ],
+    )
+    assert result.exit_code == 2 and "columns found: ['id', 'body']" in result.output
+    result = runner.invoke(
+        app, ["ingest", str(tmp_path / "nope"), "--out", str(tmp_path / "c.parquet")]
+    )
+    assert result.exit_code == 2 and "no such file or folder" in result.output
+    assert "Traceback" not in result.output

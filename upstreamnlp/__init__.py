@@ -1,0 +1,3 @@
+"""upstreamnlp: what do people mean by "upstream action" on health inequalities?"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from upstreamnlp.cli import app
+
+app()

@@ -1,0 +1,84 @@
+"""``upstreamnlp ingest``: read files and folders into a segmented corpus (parquet)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from upstreamnlp.cli._app import app, console, handle_errors
+from upstreamnlp.corpus import Corpus, read_corpus
+from upstreamnlp.errors import UpstreamError
+
+
+def summary_table(corpus: Corpus) -> Table:
+    """Documents, segments and words by kind, role and discipline (interviewer included)."""
+    kinds = {d.id: d.kind for d in corpus.documents}
+    table = Table(title="Corpus", show_lines=False)
+    for column in ("by", "group", "documents", "segments", "words", "interviewer segments"):
+        table.add_column(column, justify="right" if column[0] in "dswi" else "left")
+    for by in ("kind", "role", "discipline"):
+        docs: dict[str, set[str]] = defaultdict(set)
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for doc in corpus.documents:
+            docs[str(doc.kind if by == "kind" else doc.metadata.get(by, "-"))].add(doc.id)
+        for seg in corpus.segments:
+            key = str(kinds[seg.doc_id] if by == "kind" else seg.metadata.get(by, "-"))
+            counts[key][0] += 1
+            counts[key][1] += len(seg.text.split())
+            counts[key][2] += seg.is_interviewer
+        if by != "kind" and set(docs) == {"-"}:
+            continue  # no such metadata: nothing to show
+        for group in sorted(docs):
+            n_seg, n_words, n_int = counts[group]
+            table.add_row(by, group, str(len(docs[group])), str(n_seg), str(n_words), str(n_int))
+    return table
+
+
+@app.command("ingest")
+@handle_errors
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (read recursively)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write FILE.parquet."),
+    manifest: Path | None = typer.Option(
+        None, "--manifest", "-m", help="CSV with a 'file' column and metadata columns."
+    ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="Column with the text in tables (default: text, Abstract...)."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Column with document ids in tables (default: id)."
+    ),
+) -> None:
+    """Read transcripts, papers and tables into documents and segments.
+
+    Writes one row per segment to FILE.parquet (documents' full texts beside it in
+    FILE.documents.parquet), prints a summary and every skipped file with its reason.
+
+    Example: upstreamnlp ingest corpora/demo --manifest corpora/demo/manifest.csv --out corpus.parquet
+    """
+    if out.suffix.lower() != ".parquet":
+        raise UpstreamError(
+            "the output must be a .parquet file", path=out, fix="use --out FILE.parquet."
+        )
+    corpus = read_corpus(paths, manifest=manifest, text_column=text_column, id_column=id_column)
+    for file, reason in corpus.skipped:
+        console.print(f"[yellow]skipped[/] {file}: {reason}", highlight=False, soft_wrap=True)
+    for file, message in corpus.warnings:
+        console.print(f"[yellow]warning[/] {file}: {message}", highlight=False, soft_wrap=True)
+    if not corpus.documents:
+        raise UpstreamError(
+            f"no usable documents ({len(corpus.skipped)} file(s) skipped, reasons above)",
+            path=", ".join(str(p) for p in paths),
+            fix="give transcripts (.txt .md .docx .vtt .srt), papers (.pdf .ris .bib) or "
+            "tables (.csv .tsv .jsonl .parquet).",
+        )
+    console.print(summary_table(corpus))
+    corpus.to_parquet(out)
+    console.print(
+        f"wrote {len(corpus.segments)} segments of {len(corpus.documents)} documents to {out}",
+        highlight=False,
+        soft_wrap=True,
+    )

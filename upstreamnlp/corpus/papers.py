@@ -1,0 +1,166 @@
+"""Papers: PDFs (text layer) and bibliographic exports (RIS, BibTeX), one record per paper.
+
+For an export the document text is the abstract; a record without one falls back to
+title + keywords, with a warning, so it still counts but the researcher knows why it
+is thin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from upstreamnlp.errors import UpstreamError
+
+
+@dataclass
+class Record:
+    """One paper from an export: its id, its text (the abstract) and its metadata."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None
+
+
+def parse_year(value: Any) -> int | Any:
+    """The first four-digit year in ``value`` as an int ("2019///" -> 2019), else ``value``."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    match = re.search(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)", str(value))
+    return int(match.group(1)) if match else value
+
+
+def read_pdf_text(path: str | Path) -> str:
+    """The text layer of a PDF, pages separated by a blank line.
+
+    Raises ``UpstreamError`` with reason "no text layer (scanned?)" when no page has text,
+    or "corrupt or unreadable PDF" when pypdf cannot open it.
+    """
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every odd xref
+    try:
+        reader = PdfReader(str(path))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken files
+        raise UpstreamError(
+            f"corrupt or unreadable PDF ({exc.__class__.__name__})", path=path
+        ) from None
+    text = "\n\n".join(p for p in pages if p)
+    if not text.strip():
+        raise UpstreamError("no text layer (scanned?)", path=path)
+    return text
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.replace("{", "").replace("}", "").split())
+    if isinstance(value, list):
+        return [_clean(v) for v in value if str(v).strip()]
+    return value
+
+
+def _record(
+    record_id: str, fields: dict[str, Any], abstract: str, title: str, keywords: list[str]
+) -> Record:
+    metadata = {k: v for k, v in fields.items() if v not in (None, "", [])}
+    if "year" in metadata:
+        metadata["year"] = parse_year(metadata["year"])
+    if abstract.strip():
+        return Record(record_id, abstract.strip(), metadata)
+    fallback = ". ".join(x for x in [title.strip(), "; ".join(keywords)] if x)
+    return Record(
+        record_id,
+        fallback,
+        metadata,
+        warning=f"record {record_id} has no abstract: using title and keywords",
+    )
+
+
+_RIS_RENAME = {
+    "primary_title": "title",
+    "first_authors": "authors",
+    "journal_name": "journal",
+    "secondary_title": "journal",
+    "alternate_title3": "journal",
+    "alternate_title1": "journal_abbreviation",
+    "publication_year": "year",
+}
+
+
+def read_ris(text: str, stem: str, path: str | Path = "") -> list[Record]:
+    """Records of a RIS export; id from ``ID``, else ``AN`` or ``DO``, else ``<stem>-<n>``."""
+    import rispy
+
+    try:
+        entries = rispy.loads(text)
+    except Exception as exc:  # noqa: BLE001 - rispy raises plain Exceptions
+        raise UpstreamError(f"not a readable RIS file ({exc})", path=path) from None
+    records = []
+    for n, entry in enumerate(entries, start=1):
+        fields: dict[str, Any] = {}
+        for key, value in entry.items():
+            key = _RIS_RENAME.get(key, key)
+            if key in ("abstract", "id", "type_of_reference") or key in fields:
+                continue
+            fields[key] = _clean(value)
+        if "type_of_reference" in entry:
+            fields["type"] = entry["type_of_reference"]
+        record_id = str(
+            entry.get("id") or entry.get("accession_number") or entry.get("doi") or f"{stem}-{n}"
+        ).strip()
+        keywords = fields.get("keywords") or []
+        records.append(
+            _record(
+                record_id,
+                fields,
+                _clean(entry.get("abstract") or entry.get("notes_abstract") or ""),
+                str(fields.get("title", "")),
+                keywords if isinstance(keywords, list) else [str(keywords)],
+            )
+        )
+    return records
+
+
+def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
+    """Records of a BibTeX file (bibtexparser 1.4); id is the citation key."""
+    import bibtexparser
+    from bibtexparser.bparser import BibTexParser
+
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
+    try:
+        database = bibtexparser.loads(text, parser=parser)
+    except Exception as exc:  # noqa: BLE001 - pyparsing errors vary
+        raise UpstreamError(f"not a readable BibTeX file ({exc})", path=path) from None
+    records = []
+    for n, entry in enumerate(database.entries, start=1):
+        fields: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key in ("ID", "ENTRYTYPE", "abstract"):
+                continue
+            fields[key.lower()] = _clean(value)
+        if "author" in fields:
+            fields["authors"] = [a.strip() for a in fields.pop("author").split(" and ")]
+        if "journaltitle" in fields and "journal" not in fields:
+            fields["journal"] = fields.pop("journaltitle")
+        keywords = [k.strip() for k in re.split(r"[;,]", fields.get("keywords", "")) if k.strip()]
+        if keywords:
+            fields["keywords"] = keywords
+        fields["type"] = entry.get("ENTRYTYPE", "")
+        records.append(
+            _record(
+                str(entry.get("ID") or f"{stem}-{n}"),
+                fields,
+                _clean(entry.get("abstract", "")),
+                str(fields.get("title", "")),
+                keywords,
+            )
+        )
+    return records
