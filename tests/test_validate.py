@@ -1,0 +1,217 @@
+"""Validation against human coding: kappa, passage matching, samples, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+from typer.testing import CliRunner
+
+from upstreamnlp.cli import app
+from upstreamnlp.errors import UpstreamError
+from upstreamnlp.themes import cohen_kappa, load_gold, sample_for_coding, validate
+
+
+def test_kappa_equals_sklearn_on_a_hand_example():
+    coder = ["prevention", "population", "other", "prevention", "grassroots", "other", "other"]
+    model = ["prevention", "prevention", "other", "prevention", "grassroots", "population", "other"]
+    # p_o = 5/7; p_e from the marginals: hand value 0.6 (checked against sklearn).
+    assert cohen_kappa(coder, model) == pytest.approx(cohen_kappa_score(coder, model))
+    assert cohen_kappa(coder, model) == pytest.approx(0.6, abs=1e-9)
+    assert cohen_kappa(coder, coder) == 1.0
+    # Systematic disagreement is below zero.
+    assert cohen_kappa(["a", "b"] * 5, ["b", "a"] * 5) == pytest.approx(-1.0)
+
+
+def run_assignments() -> pd.DataFrame:
+    """Doc A has three segments, doc B one."""
+    return pd.DataFrame(
+        {
+            "segment_id": ["A#1", "A#2", "A#3", "B#1"],
+            "doc_id": ["A", "A", "A", "B"],
+            "start_char": [0, 100, 200, 0],
+            "end_char": [100, 200, 300, 80],
+            "theme": ["prevention", "social_determinants", "none", "emergent"],
+            "determinant_or_action": ["action", "determinant", "neither", "both"],
+        }
+    )
+
+
+def test_gold_passages_match_the_segment_with_the_largest_overlap():
+    gold = pd.DataFrame(
+        {
+            "doc_id": ["A", "A", "A", "B", "C"],
+            "start_char": [10, 150, 190, 5, 0],
+            "end_char": [60, 290, 260, 70, 10],
+            "theme": ["prevention", "other", "other", "other", "grassroots"],
+            "determinant_or_action": ["action", "determinant", "neither", "both", "action"],
+        }
+    )
+    result = validate(run_assignments(), gold)
+    matched = result.matches.set_index(["doc_id", "start_char"])["segment_id"]
+    assert matched[("A", 10)] == "A#1"
+    assert matched[("A", 150)] == "A#3"  # 90 characters in A#3, 50 in A#2
+    assert matched[("A", 190)] == "A#3"
+    assert matched[("B", 5)] == "B#1"
+    assert result.n_gold == 5 and result.n_matched == 4
+    assert list(result.unmatched["doc_id"]) == ["C"]
+    # none and emergent count as the gold's 'other': every matched passage agrees.
+    assert result.theme.kappa == pytest.approx(1.0)
+    assert result.theme.confusion.loc["other", "other"] == 3
+    assert result.determinant_or_action is not None
+    assert result.determinant_or_action.accuracy == pytest.approx(3 / 4)
+    summary = json.loads(json.dumps(result.to_dict()))
+    assert summary["n_unmatched"] == 1 and summary["theme"]["kappa"] == 1.0
+
+
+def test_per_theme_precision_recall_and_macro_f1():
+    gold = pd.DataFrame(
+        {
+            "doc_id": ["A", "A", "A", "B"],
+            "start_char": [0, 100, 200, 0],
+            "end_char": [100, 200, 300, 80],
+            "theme": ["prevention", "prevention", "social_determinants", "grassroots"],
+        }
+    )
+    result = validate(run_assignments(), gold)
+    per = result.theme.per_label.set_index("label")
+    assert per.loc["prevention", "precision"] == 1.0
+    assert per.loc["prevention", "recall"] == 0.5
+    assert per.loc["social_determinants", "recall"] == 0.0  # labelled none by the run
+    assert per.loc["grassroots", "f1"] == 0.0
+    # No 'other' in this gold coding, so the run's none/emergent stay as they are.
+    assert "none" in result.theme.confusion.columns
+    assert result.theme.macro_f1 == pytest.approx(np.mean([2 / 3, 0.0, 0.0]))
+    assert result.determinant_or_action is None
+
+
+def test_start_and_end_come_from_segments_when_assignments_lack_them():
+    segments = run_assignments()[["segment_id", "start_char", "end_char"]]
+    assignments = run_assignments().drop(columns=["start_char", "end_char"])
+    gold = pd.DataFrame(
+        {"doc_id": ["A"], "start_char": [120], "end_char": [180], "theme": ["social_determinants"]}
+    )
+    result = validate(assignments, gold, segments=segments)
+    assert result.matches.loc[0, "segment_id"] == "A#2"
+    assert result.theme.accuracy == 1.0
+
+
+def test_sample_for_coding_is_stratified_reproducible_and_blank():
+    assignments = pd.DataFrame(
+        {
+            "segment_id": [f"s{i}" for i in range(63)],
+            "doc_id": [f"d{i // 3}" for i in range(63)],
+            "theme": ["prevention"] * 50 + ["grassroots"] * 10 + ["none"] * 3,
+            "discipline": ["nursing", "economics", "sociology"] * 21,
+        }
+    )
+    sample = sample_for_coding(assignments, n=21, by=("theme",), seed=7)
+    assert len(sample) == 21 and sample["segment_id"].is_unique
+    counts = sample["theme"].value_counts()
+    assert counts["none"] == 3  # all a small stratum has
+    assert counts["grassroots"] == 9 and counts["prevention"] == 9
+    assert (sample["gold_theme"] == "").all()
+    assert (sample["gold_determinant_or_action"] == "").all()
+    again = sample_for_coding(assignments, n=21, by=("theme",), seed=7)
+    pd.testing.assert_frame_equal(sample, again)
+    other_seed = sample_for_coding(assignments, n=21, by=("theme",), seed=8)
+    assert set(other_seed["segment_id"]) != set(sample["segment_id"])
+    by_discipline = sample_for_coding(assignments, n=12, by="discipline", seed=1)
+    assert by_discipline["discipline"].value_counts().tolist() == [4, 4, 4]
+    proportional = sample_for_coding(assignments, n=21, by="theme", allocation="proportional")
+    assert proportional["theme"].value_counts()["prevention"] > 14
+    with pytest.raises(UpstreamError, match="role"):
+        sample_for_coding(assignments, n=5, by="role")
+
+
+def test_gold_csv_errors_name_the_file_and_the_columns(tmp_path):
+    path = tmp_path / "coding.csv"
+    path.write_text("doc_id,start,end,code\nA,0,10,prevention\n")
+    with pytest.raises(UpstreamError) as info:
+        load_gold(path)
+    message = str(info.value)
+    assert "coding.csv" in message and "start_char" in message and "theme" in message
+    path.write_text("doc_id,start_char,end_char,theme\nA,0,10,prevention\nA,ten,20,other\n")
+    with pytest.raises(UpstreamError, match="line 3"):
+        load_gold(path)
+
+
+def fake_run(tmp_path):
+    """A run folder whose assignments.csv lacks offsets and text (segments.parquet has them)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    frame = run_assignments()
+    frame["topic"] = [0, 1, 1, 2]
+    frame["topic_weight"] = 0.8
+    frame["theme_score"] = 0.7
+    frame["role"] = ["researcher", "researcher", "researcher", "public"]
+    frame.drop(columns=["start_char", "end_char"]).to_csv(run / "assignments.csv", index=False)
+    segments = run_assignments()[["segment_id", "doc_id", "start_char", "end_char"]].copy()
+    segments["text"] = ["We screen early.", "Poverty matters.", "Um, yes.", "Football again."]
+    segments.to_parquet(run / "segments.parquet")
+    return run
+
+
+def test_cli_validate_prints_agreement_and_writes_json(tmp_path):
+    run = fake_run(tmp_path)
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame(
+        {
+            "doc_id": ["A", "A", "A", "B"],
+            "start_char": [0, 100, 200, 0],
+            "end_char": [90, 200, 290, 70],
+            "text": ["", "", "", ""],
+            "theme": ["prevention", "social_determinants", "other", "grassroots"],
+            "determinant_or_action": ["action", "determinant", "neither", "action"],
+        }
+    ).to_csv(gold, index=False)
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold)])
+    assert result.exit_code == 0, result.output
+    assert "kappa" in result.output and "confusion" in result.output
+    data = json.loads((run / "validation.json").read_text())
+    assert data["n_matched"] == 4
+    assert data["theme"]["accuracy"] == 0.75
+    assert data["theme"]["kappa"] == pytest.approx(
+        cohen_kappa_score(
+            ["prevention", "social_determinants", "other", "grassroots"],
+            ["prevention", "social_determinants", "other", "other"],
+        ),
+        abs=1e-4,
+    )
+    assert data["determinant_or_action"]["accuracy"] == 0.75
+
+
+def test_cli_validate_bad_gold_exits_2_with_the_reason(tmp_path):
+    run = fake_run(tmp_path)
+    gold = tmp_path / "gold.csv"
+    gold.write_text("doc,theme\nA,prevention\n")
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold)])
+    assert result.exit_code == 2
+    assert "gold.csv" in result.output and "start_char" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_sample_writes_a_blind_csv_for_coders(tmp_path):
+    run = fake_run(tmp_path)
+    out = tmp_path / "sample.csv"
+    result = CliRunner().invoke(
+        app, ["sample", str(run), "--n", "3", "--out", str(out), "--seed", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    sample = pd.read_csv(out, keep_default_na=False)
+    assert len(sample) == 3
+    assert list(sample.columns[:5]) == ["segment_id", "doc_id", "start_char", "end_char", "text"]
+    assert "theme" not in sample.columns and "theme_score" not in sample.columns
+    assert "role" in sample.columns  # metadata kept for the coder
+    assert (sample["gold_theme"] == "").all()
+    shown = tmp_path / "shown.csv"
+    result = CliRunner().invoke(
+        app, ["sample", str(run), "--n", "2", "--out", str(shown), "--show-labels", "--by", "role"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "theme" in pd.read_csv(shown).columns
+    qdpx = CliRunner().invoke(app, ["sample", str(run), "--n", "2", "--out", "x.qdpx"])
+    assert qdpx.exit_code == 2 and ".csv" in qdpx.output

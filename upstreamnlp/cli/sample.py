@@ -1,0 +1,60 @@
+"""`upstreamnlp sample RUN_DIR --n N --out FILE`: segments for human coding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from upstreamnlp.cli._app import app, console, handle_errors
+
+# Machine labels hidden from coders in a blind sample.
+MACHINE_COLUMNS = (
+    "theme",
+    "theme_score",
+    "topic",
+    "topic_weight",
+    "determinant_or_action",
+    "label_source",
+)
+
+
+@app.command("sample")
+@handle_errors
+def sample_command(
+    run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
+    n: int = typer.Option(..., "--n", help="How many segments to sample."),
+    out: Path = typer.Option(..., "--out", help="The CSV to write."),
+    by: str = typer.Option("theme", "--by", help="Column to stratify on (theme or metadata)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same sample)."),
+    blind: bool = typer.Option(
+        True, "--blind/--show-labels", help="Hide the machine labels from coders (default)."
+    ),
+) -> None:
+    """A stratified random sample of segments for human coding (CSV).
+
+    The CSV has empty gold_theme and gold_determinant_or_action columns; fill them in
+    and give the file to `upstreamnlp validate RUN_DIR --gold FILE`.
+
+    Example: upstreamnlp sample runs/demo --n 100 --out coding_sample.csv --by discipline
+    """
+    from upstreamnlp.errors import UpstreamError
+    from upstreamnlp.themes.validation import read_run_assignments, sample_for_coding
+
+    if out.suffix.lower() == ".qdpx":
+        raise UpstreamError(
+            "a .qdpx coding sample is not written by this command",
+            path=out,
+            fix="write a .csv here; the run's project.qdpx (report stage) holds all segments "
+            "for coding in QDA software",
+        )
+    assignments = read_run_assignments(run_dir, need_text=True)
+    sample = sample_for_coding(assignments, n=n, by=by or None, seed=seed)
+    first = ["segment_id", "doc_id", "start_char", "end_char", "text"]
+    hidden = set(MACHINE_COLUMNS) if blind else set()
+    gold = ["gold_theme", "gold_determinant_or_action"]
+    rest = [c for c in sample.columns if c not in first + gold and c not in hidden]
+    sample = sample[[c for c in first if c in sample.columns] + rest + gold]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sample.to_csv(out, index=False)
+    console.print(f"wrote {len(sample)} segments to {out}" + (" (blind)" if blind else ""))

@@ -1,0 +1,88 @@
+"""`upstreamnlp validate RUN_DIR --gold GOLD.csv`: agreement with human coding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from upstreamnlp.cli._app import app, console, handle_errors
+
+
+@app.command("validate")
+@handle_errors
+def validate_command(
+    run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
+    gold: Path = typer.Option(
+        ...,
+        "--gold",
+        help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action]; "
+        "a filled-in `upstreamnlp sample` file works too.",
+    ),
+) -> None:
+    """Agreement of the run's theme labels with human coding.
+
+    Prints Cohen's kappa, per-theme precision/recall/F1 and the confusion matrix, and
+    writes RUN_DIR/validation.json.
+
+    Example: upstreamnlp validate runs/demo --gold corpora/demo/gold_coding.csv
+    """
+    from upstreamnlp.themes.validation import (
+        load_gold,
+        read_run_assignments,
+        read_training_passages,
+        validate,
+    )
+
+    gold_frame = load_gold(gold)
+    assignments = read_run_assignments(run_dir)
+    # A run trained on a coded sample is scored only on gold passages it did not learn from.
+    training = read_training_passages(run_dir)
+    result = validate(assignments, gold_frame, training=training)
+    console.print(
+        f"{result.n_matched} of {result.n_gold} gold passages matched a run segment"
+        + (f" ({len(result.unmatched)} unmatched)" if len(result.unmatched) else "")
+        + (
+            f"; {result.n_excluded_training} left out as training passages"
+            if result.n_excluded_training
+            else ""
+        )
+    )
+    if result.n_matched:
+        _print_agreement("theme", result.theme)
+    if result.n_matched and result.determinant_or_action is not None:
+        _print_agreement("determinant_or_action", result.determinant_or_action)
+    for note in result.notes:
+        console.print(f"note: {note}")
+    out = Path(run_dir) / "validation.json"
+    data = result.to_dict()
+    data["gold"] = str(gold)
+    out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+def _print_agreement(what: str, agreement) -> None:
+    console.print(
+        f"[bold]{what}[/]: Cohen's kappa {agreement.kappa:.3f}, "
+        f"accuracy {agreement.accuracy:.3f}, macro-F1 {agreement.macro_f1:.3f}"
+    )
+    table = Table("label", "precision", "recall", "F1", "n (gold)", title=f"{what}: per label")
+    for row in agreement.per_label.itertuples():
+        table.add_row(
+            str(row.label),
+            f"{row.precision:.2f}",
+            f"{row.recall:.2f}",
+            f"{row.f1:.2f}",
+            str(row.support),
+        )
+    console.print(table)
+    confusion = Table(
+        "gold \\ run",
+        *[str(c) for c in agreement.confusion.columns],
+        title=f"{what}: confusion matrix",
+    )
+    for label, row in agreement.confusion.iterrows():
+        confusion.add_row(str(label), *[str(int(v)) for v in row])
+    console.print(confusion)

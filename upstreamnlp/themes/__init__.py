@@ -1,0 +1,36 @@
+"""Stage 4: themes. Codebooks, topic-to-theme mapping, segment labels, determinants vs
+action, evidence quotes, and validation against human coding."""
+
+from __future__ import annotations
+
+from upstreamnlp.themes.codebook import Codebook, Theme, codebook_to_qdc, load_codebook
+from upstreamnlp.themes.determinants import label_determinant_action
+from upstreamnlp.themes.evidence import evidence_quotes, theme_heatmap
+from upstreamnlp.themes.mapping import EMERGENT, MIXED, NONE, ThemeMapper, label_segments
+from upstreamnlp.themes.validation import (
+    ValidationResult,
+    cohen_kappa,
+    load_gold,
+    sample_for_coding,
+    validate,
+)
+
+__all__ = [
+    "EMERGENT",
+    "MIXED",
+    "NONE",
+    "Codebook",
+    "Theme",
+    "ThemeMapper",
+    "ValidationResult",
+    "codebook_to_qdc",
+    "cohen_kappa",
+    "evidence_quotes",
+    "label_determinant_action",
+    "label_segments",
+    "load_codebook",
+    "load_gold",
+    "sample_for_coding",
+    "theme_heatmap",
+    "validate",
+]

@@ -1,0 +1,126 @@
+"""Evidence that keeps every claim traceable to quotations: the top quotes for each theme
+and each topic, and a topic-by-theme heatmap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+QUOTE_COLUMNS = [
+    "kind",
+    "key",
+    "rank",
+    "segment_id",
+    "doc_id",
+    "speaker_role",
+    "start_char",
+    "end_char",
+    "score",
+    "text",
+]
+
+
+def _segment_info(segments: pd.DataFrame | None, n_rows: int) -> pd.DataFrame:
+    info = pd.DataFrame(index=range(n_rows))
+    for column in ("segment_id", "doc_id", "speaker_role", "start_char", "end_char", "text"):
+        if segments is not None and column in segments.columns:
+            info[column] = segments[column].reset_index(drop=True)
+        else:
+            info[column] = None
+    if segments is None or "segment_id" not in segments.columns:
+        info["segment_id"] = list(range(n_rows))
+    return info
+
+
+def evidence_quotes(
+    mapper,
+    segments: pd.DataFrame | None = None,
+    n: int = 5,
+    texts: list[str] | None = None,
+) -> pd.DataFrame:
+    """The ``n`` best quotes for every theme and every topic of a fitted ``ThemeMapper``.
+
+    ``segments`` holds one row per modelled segment in the model's row order (segment_id,
+    doc_id, speaker_role, start_char, end_char, text: the de-identified text). Theme quotes
+    are the segments labelled with the theme, ranked by their combined theme score; topic
+    quotes are the segments whose dominant topic it is, ranked by topic weight.
+    Returns columns: kind (theme/topic), key, rank, segment_id, doc_id, speaker_role,
+    start_char, end_char, score, text.
+    """
+    labels = mapper.segment_labels_ if hasattr(mapper, "segment_labels_") else None
+    if labels is None:
+        labels = mapper.label_segments()
+    n_rows = len(labels)
+    info = _segment_info(segments, n_rows)
+    if texts is not None:
+        info["text"] = list(texts)
+    elif info["text"].isna().all():
+        info["text"] = list(mapper.texts_)
+    rows = []
+    combined = mapper.segment_combined_
+    for j, theme_id in enumerate(mapper.theme_ids_):
+        idx = np.flatnonzero(labels["theme"].to_numpy() == theme_id)
+        order = idx[np.lexsort((idx, -combined[idx, j]))][:n]
+        for rank, i in enumerate(order, start=1):
+            rows.append(
+                {"kind": "theme", "key": theme_id, "rank": rank, "score": combined[i, j]}
+                | info.iloc[i].to_dict()
+            )
+    doc_topic = mapper.doc_topic_
+    dominant = doc_topic.argmax(axis=1)
+    weight = doc_topic.max(axis=1)
+    for t in range(doc_topic.shape[1]):
+        idx = np.flatnonzero((dominant == t) & (weight > 0))
+        order = idx[np.lexsort((idx, -weight[idx]))][:n]
+        for rank, i in enumerate(order, start=1):
+            rows.append(
+                {"kind": "topic", "key": str(t), "rank": rank, "score": weight[i]}
+                | info.iloc[i].to_dict()
+            )
+    frame = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+    frame["score"] = frame["score"].astype(float).round(6)
+    return frame
+
+
+def theme_heatmap(theme_map: pd.DataFrame, topic_labels: dict | None = None, title: str = ""):
+    """A topic-by-theme heatmap of mapping scores (``theme_map_``/``theme_map.csv``);
+    assigned cells are outlined. Returns a matplotlib Figure (the caller saves it)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    themes = list(dict.fromkeys(theme_map["theme"]))
+    scores = theme_map.pivot(index="topic", columns="theme", values="score")[themes]
+    assigned = theme_map.pivot(index="topic", columns="theme", values="assigned")[themes]
+    fig = Figure(figsize=(1.2 * len(themes) + 2.5, 0.45 * len(scores) + 1.5))
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(scores.to_numpy(float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(themes)), themes, rotation=30, ha="right")
+    ylabels = [
+        f"topic {t}" + (f" ({topic_labels[t]})" if topic_labels and t in topic_labels else "")
+        for t in scores.index
+    ]
+    ax.set_yticks(range(len(scores)), ylabels)
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            value = scores.iat[r, c]
+            ax.text(
+                c,
+                r,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                color="black" if value > 0.6 else "white",
+                fontsize=8,
+            )
+            if bool(assigned.iat[r, c]):
+                ax.add_patch(
+                    matplotlib.patches.Rectangle(
+                        (c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2
+                    )
+                )
+    fig.colorbar(image, ax=ax, label="mapping score (0-1)")
+    ax.set_title(title or "Topics mapped onto themes (outlined: assigned)")
+    fig.tight_layout()
+    return fig

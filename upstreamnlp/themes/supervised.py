@@ -1,0 +1,450 @@
+"""Learn from a coded sample: theme and determinant/action labellers trained on a
+researcher's own coding of some passages, then applied to every segment of the run.
+
+This is the auto-coding step of NVivo and ATLAS.ti done as supervised text
+classification (Grimmer & Stewart 2013, section 5; Nelson et al. 2021): a human codes
+a sample, a classifier learns from it, and agreement is checked on passages the
+classifier did **not** learn from (``validate`` excludes training passages).
+
+Features of a passage (each block can be switched off; what helped was measured on the
+demo gold by 2-fold cross-validation by document, ``benchmarks/RESULTS.md``, "## Demo
+agreement"):
+
+- its sentence embedding (MiniLM, or any ``encode(texts)`` embedder), L2-normalised;
+- with a codebook, the zero-shot evidence ``ThemeMapper`` uses: per theme the mean of the
+  3 largest cosines to the theme's description and exemplars, the same for the codebook's
+  ``outside`` texts, and the seed-term density per theme (``d / (d + 0.02)``);
+- TF-IDF of words and word pairs (sublinear tf, words in at least 2 passages);
+- for determinant/action, the cue-rule scores of ``score_passage`` and the passage's theme.
+
+The classifier is a multinomial logistic regression (L2; ``C`` = 10 for themes and 3 for
+determinant/action, chosen on the same 2-fold cross-validation as the figures reported, so
+those carry a small selection optimism), with
+``class_weight="balanced"`` by default so that rare codes (``grassroots``, ``both``) are
+not swamped by frequent ones (King & Zeng 2001 on rare-event weighting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from upstreamnlp.errors import UpstreamError
+from upstreamnlp.themes.codebook import Codebook, iter_term_keys, load_codebook, normalise_term
+
+OTHER = "other"
+DETERMINANT_LABELS = ("determinant", "action", "both", "neither")
+# Labels a coded sample may give besides the codebook's theme ids (all mean "no theme").
+OFF_THEME_LABELS = ("other", "none")
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class _PassageClassifier:
+    """Shared machinery: dense features + optional TF-IDF -> logistic regression."""
+
+    def __init__(
+        self,
+        embedder=None,
+        seed: int = 1,
+        C: float = 1.0,
+        class_weight: str | None = "balanced",
+        use_embeddings: bool = True,
+        use_words: bool = True,
+        prior_weight: float = 1.0,
+    ) -> None:
+        self.embedder = embedder
+        self.seed = seed
+        self.C = C
+        self.class_weight = class_weight
+        self.use_embeddings = use_embeddings
+        self.use_words = use_words
+        self.prior_weight = prior_weight
+
+    # subclasses add their own dense features here (rows match ``texts``)
+    def _extra_features(self, texts: list[str], **context) -> np.ndarray:
+        return np.zeros((len(texts), 0))
+
+    def _dense(self, texts: list[str], prior_scores, **context) -> np.ndarray:
+        blocks = []
+        if self.use_embeddings:
+            if self.embedder is None:
+                from upstreamnlp.models.embeddings import load_embedder
+
+                self.embedder = load_embedder()
+            blocks.append(_normalise_rows(np.asarray(self.embedder.encode(texts), float)))
+        blocks.append(self.prior_weight * self._extra_features(texts, **context))
+        if prior_scores is not None:
+            prior = np.asarray(prior_scores, dtype=float)
+            if prior.ndim != 2 or prior.shape[0] != len(texts):
+                raise UpstreamError(
+                    f"prior_scores has shape {prior.shape}, expected ({len(texts)}, n)",
+                    where=type(self).__name__,
+                    fix="pass one row of prior scores per passage",
+                )
+            blocks.append(self.prior_weight * prior)
+        return np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
+
+    def _features(self, texts: list[str], prior_scores, fitting: bool, **context):
+        from scipy.sparse import csr_matrix, hstack
+
+        dense = self._dense(texts, prior_scores, **context)
+        parts = [csr_matrix(dense)]
+        if self.use_words:
+            if fitting:
+                from sklearn.feature_extraction.text import TfidfVectorizer
+
+                self.vectorizer_ = TfidfVectorizer(
+                    lowercase=True, ngram_range=(1, 2), min_df=2, sublinear_tf=True
+                )
+                try:
+                    parts.append(self.vectorizer_.fit_transform(texts))
+                except ValueError:  # no word in two passages (tiny samples)
+                    self.vectorizer_ = None
+            elif self.vectorizer_ is not None:
+                parts.append(self.vectorizer_.transform(texts))
+        features = hstack(parts).tocsr()
+        if features.shape[1] == 0:
+            raise UpstreamError(
+                "no features: embeddings, words and priors are all switched off",
+                where=type(self).__name__,
+                fix="enable use_embeddings or use_words",
+            )
+        return features
+
+    def _fit(self, texts: Sequence[str], labels: Sequence[str], prior_scores, **context):
+        from sklearn.linear_model import LogisticRegression
+
+        texts = [str(t) for t in texts]
+        labels = np.asarray([str(x) for x in labels], dtype=object)
+        if len(texts) != len(labels):
+            raise UpstreamError(
+                f"{len(texts)} passages but {len(labels)} labels",
+                where=f"{type(self).__name__}.fit",
+                fix="pass one label per passage",
+            )
+        classes, counts = np.unique(labels, return_counts=True)
+        if len(classes) < 2:
+            raise UpstreamError(
+                f"the coded sample uses only one label ({', '.join(classes) or 'none'})",
+                where=f"{type(self).__name__}.fit",
+                fix="code passages of at least two themes (ideally 20+ per theme)",
+            )
+        self.label_counts_ = {str(c): int(n) for c, n in zip(classes, counts, strict=True)}
+        features = self._features(texts, prior_scores, fitting=True, **context)
+        self.classifier_ = LogisticRegression(
+            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.seed
+        )
+        self.classifier_.fit(features, labels)
+        self.classes_ = self.classifier_.classes_
+        self.n_features_ = features.shape[1]
+        return self
+
+    def _proba(self, texts: Sequence[str], prior_scores, **context) -> np.ndarray:
+        if not hasattr(self, "classifier_"):
+            raise UpstreamError(
+                f"the {type(self).__name__} is not fitted", fix="call fit(texts, labels) first"
+            )
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        features = self._features(texts, prior_scores, fitting=False, **context)
+        return self.classifier_.predict_proba(features)
+
+
+class CodedSampleLabeller(_PassageClassifier):
+    """Theme labeller trained on human-coded passages (scikit-learn estimator shape).
+
+    ``codebook`` (a ``Codebook`` or path; optional) adds the zero-shot codebook evidence
+    as features (module docstring); ``use_codebook=False`` leaves it out. Labels are
+    theme ids or ``other``; ``none`` in a coded sample is read as ``other``.
+    """
+
+    def __init__(
+        self,
+        codebook: Codebook | str | Path | None = None,
+        embedder=None,
+        seed: int = 1,
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        use_embeddings: bool = True,
+        use_words: bool = True,
+        use_codebook: bool = True,
+        prior_weight: float = 1.0,
+        n_nearest: int = 3,
+    ) -> None:
+        super().__init__(embedder, seed, C, class_weight, use_embeddings, use_words, prior_weight)
+        self.codebook = codebook
+        self.use_codebook = use_codebook
+        self.n_nearest = n_nearest
+
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], prior_scores: Any = None
+    ) -> CodedSampleLabeller:
+        """Learn from coded passages: ``texts`` and their ``labels`` (theme ids or other);
+        ``prior_scores`` (optional, passages x n) are extra features, e.g. zero-shot
+        scores, which must then be given to ``predict`` too."""
+        labels = [OTHER if str(x) in OFF_THEME_LABELS else str(x) for x in labels]
+        return self._fit(texts, labels, prior_scores)
+
+    def predict_proba(self, texts: Sequence[str], prior_scores: Any = None) -> np.ndarray:
+        """Probability of each label in ``classes_`` (passages x labels)."""
+        return self._proba(texts, prior_scores)
+
+    def predict(self, texts: Sequence[str], prior_scores: Any = None) -> np.ndarray:
+        """The most probable label per passage (a theme id or ``other``)."""
+        proba = self.predict_proba(texts, prior_scores)
+        return np.asarray(self.classes_[proba.argmax(axis=1)], dtype=object)
+
+    def _extra_features(self, texts: list[str], **context) -> np.ndarray:
+        if not self.use_codebook or self.codebook is None:
+            return np.zeros((len(texts), 0))
+        return self._codebook_features(texts)
+
+    def _codebook_features(self, texts: list[str]) -> np.ndarray:
+        """Per theme: nearest-exemplar cosine and seed-term density; the outside cosine."""
+        codebook = self.codebook
+        if not isinstance(codebook, Codebook):
+            codebook = load_codebook(codebook)
+        self.codebook_ = codebook
+        if self.embedder is None:
+            from upstreamnlp.models.embeddings import load_embedder
+
+            self.embedder = load_embedder()
+        if not hasattr(self, "_reference_vectors"):
+            groups = [theme.texts() for theme in codebook]
+            if codebook.outside:
+                groups.append(list(codebook.outside))
+            flat = [t for g in groups for t in g]
+            vectors = _normalise_rows(np.asarray(self.embedder.encode(flat), float))
+            self._reference_vectors, start = [], 0
+            for group in groups:
+                self._reference_vectors.append(vectors[start : start + len(group)])
+                start += len(group)
+        segment = _normalise_rows(np.asarray(self.embedder.encode(texts), float))
+        columns = []
+        for reference in self._reference_vectors:
+            cos = segment @ reference.T
+            n = max(1, min(self.n_nearest, cos.shape[1]))
+            columns.append(np.sort(cos, axis=1)[:, -n:].mean(axis=1))
+        seeds = [{normalise_term(s) for s in t.seed_terms} - {""} for t in codebook]
+        max_n = max([k.count("_") + 1 for s in seeds for k in s] or [1])
+        from upstreamnlp.themes.mapping import simple_tokens
+
+        density = np.zeros((len(texts), len(seeds)))
+        for i, text in enumerate(texts):
+            tokens = simple_tokens(text)
+            for key in iter_term_keys(tokens, max_n=max_n):
+                for j, s in enumerate(seeds):
+                    density[i, j] += key in s
+            density[i] /= max(len(tokens), 1)
+        return np.column_stack([*columns, density / (density + 0.02)])
+
+
+class DeterminantActionLabeller(_PassageClassifier):
+    """Determinant/action labeller trained on coded passages (estimator shape).
+
+    Features: the embedding, the cue-rule scores of ``score_passage`` (determinant and
+    action score, each also as ``log1p``) and, when ``themes`` are given to ``fit`` and
+    ``predict``, a one-hot of the passage's theme (``theme_ids`` fixes its columns).
+    """
+
+    def __init__(
+        self,
+        theme_ids: Sequence[str] = (),
+        embedder=None,
+        seed: int = 1,
+        C: float = 3.0,
+        class_weight: str | None = "balanced",
+        use_embeddings: bool = True,
+        use_words: bool = True,
+        use_cues: bool = True,
+        prior_weight: float = 1.0,
+    ) -> None:
+        super().__init__(embedder, seed, C, class_weight, use_embeddings, use_words, prior_weight)
+        self.theme_ids = tuple(theme_ids)
+        self.use_cues = use_cues
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        prior_scores: Any = None,
+        themes: Sequence[str] | None = None,
+    ) -> DeterminantActionLabeller:
+        """Learn from coded passages (labels: determinant, action, both, neither)."""
+        bad = sorted({str(x) for x in labels} - set(DETERMINANT_LABELS))
+        if bad:
+            raise UpstreamError(
+                f"unknown determinant/action label(s) {bad}",
+                where="DeterminantActionLabeller.fit",
+                fix=f"use {', '.join(DETERMINANT_LABELS)}",
+            )
+        return self._fit(texts, labels, prior_scores, themes=themes)
+
+    def predict_proba(
+        self, texts: Sequence[str], prior_scores: Any = None, themes: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Probability of each label in ``classes_`` (passages x labels)."""
+        return self._proba(texts, prior_scores, themes=themes)
+
+    def predict(
+        self, texts: Sequence[str], prior_scores: Any = None, themes: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """The most probable label per passage."""
+        proba = self.predict_proba(texts, prior_scores, themes=themes)
+        return np.asarray(self.classes_[proba.argmax(axis=1)], dtype=object)
+
+    def _extra_features(self, texts: list[str], themes=None, **context) -> np.ndarray:
+        from upstreamnlp.themes.determinants import score_passage
+
+        blocks = []
+        if self.use_cues:
+            scores = np.array(
+                [
+                    [s["determinant_score"], s["action_score"]]
+                    for s in (score_passage(t) for t in texts)
+                ]
+            )
+            blocks += [scores.reshape(len(texts), 2) / 4.0, np.log1p(scores.reshape(-1, 2))]
+        if self.theme_ids and themes is not None:
+            if len(themes) != len(texts):
+                raise UpstreamError(
+                    f"{len(themes)} themes but {len(texts)} passages",
+                    where="DeterminantActionLabeller",
+                    fix="pass one theme per passage",
+                )
+            ids = list(self.theme_ids)
+            onehot = np.zeros((len(texts), len(ids) + 1))
+            for i, theme in enumerate(themes):
+                onehot[i, ids.index(theme) if theme in ids else len(ids)] = 1.0
+            blocks.append(onehot)
+        return np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
+
+
+# --- coded samples: reading, checking, and their texts from the run's documents ---------
+
+
+def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFrame:
+    """Read a gold-format CSV of human-coded passages (doc_id, start_char, end_char,
+    theme [, determinant_or_action]; a filled-in ``upstreamnlp sample`` file works too)
+    and check every label. A ``text`` column, if present, is dropped: training text is
+    always taken from the run's de-identified documents."""
+    from upstreamnlp.themes.validation import load_gold
+
+    gold = load_gold(path)
+    allowed = set(theme_ids) | set(OFF_THEME_LABELS)
+    for i, theme in enumerate(gold["theme"]):
+        if theme not in allowed:
+            raise UpstreamError(
+                f"unknown theme id {theme!r}",
+                path=path,
+                where=f"line {i + 2}, column theme",
+                fix=f"use one of {', '.join(sorted(theme_ids))} or other (the codebook's ids)",
+            )
+    if "determinant_or_action" in gold.columns:
+        for i, label in enumerate(gold["determinant_or_action"]):
+            if label and label not in DETERMINANT_LABELS:
+                raise UpstreamError(
+                    f"unknown determinant_or_action label {label!r}",
+                    path=path,
+                    where=f"line {i + 2}, column determinant_or_action",
+                    fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
+                )
+    bad = gold["end_char"] <= gold["start_char"]
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise UpstreamError(
+            "end_char must be greater than start_char",
+            path=path,
+            where=f"line {line}",
+            fix="give the passage's character offsets into the document text",
+        )
+    if gold["theme"].nunique() < 2:
+        raise UpstreamError(
+            "the coded sample uses only one theme",
+            path=path,
+            fix="code passages of at least two themes (ideally 20+ per theme) to learn from",
+        )
+    keep = [c for c in ("segment_id", "doc_id", "start_char", "end_char", "theme") if c in gold]
+    if "determinant_or_action" in gold.columns:
+        keep.append("determinant_or_action")
+    return gold[keep].reset_index(drop=True)
+
+
+def _offset_anchors(raw_corpus, corpus) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per document, (original offsets, de-identified offsets) at segment boundaries:
+    de-identification shifts offsets only where a name is replaced, so the shift at the
+    nearest boundary before an offset maps it (to within a name inside that segment)."""
+    raw = {s.id: s for s in raw_corpus.segments}
+    anchors: dict[str, list[tuple[int, int]]] = {}
+    for seg in corpus.segments:
+        old = raw.get(seg.id)
+        if old is None:
+            continue
+        points = anchors.setdefault(seg.doc_id, [(0, 0)])
+        points += [(old.start_char, seg.start_char), (old.end_char, seg.end_char)]
+    out = {}
+    for doc_id, points in anchors.items():
+        points = sorted(set(points))
+        out[doc_id] = (np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+    return out
+
+
+def coded_passage_texts(
+    coded: pd.DataFrame, corpus, raw_corpus=None, source: str | Path = "coded sample"
+) -> list[str]:
+    """The de-identified text of each coded passage, cut from ``corpus`` (the run's
+    de-identified corpus) at its offsets. Passages with a ``segment_id`` that names a run
+    segment (a filled-in ``upstreamnlp sample`` file) take that segment's text. Other
+    offsets are read as offsets into the original documents (how coders quote) and mapped
+    onto the de-identified text when ``raw_corpus`` (the corpus before de-identification)
+    is given."""
+    documents = {d.id: d for d in corpus.documents}
+    segments = {s.id: s for s in corpus.segments}
+    anchors = _offset_anchors(raw_corpus, corpus) if raw_corpus is not None else {}
+    texts = []
+    for i, row in enumerate(coded.itertuples(index=False)):
+        segment_id = getattr(row, "segment_id", None)
+        if isinstance(segment_id, str) and segment_id in segments:
+            texts.append(segments[segment_id].text)
+            continue
+        doc_id = str(row.doc_id)
+        document = documents.get(doc_id)
+        if document is None:
+            raise UpstreamError(
+                f"doc_id {doc_id!r} is not a document of this run",
+                path=source,
+                where=f"line {i + 2}",
+                fix="code passages of the run's own documents (doc_id as in segments.parquet)",
+            )
+        start, end = int(row.start_char), int(row.end_char)
+        if doc_id in anchors:
+            old, new = anchors[doc_id]
+            j = max(int(np.searchsorted(old, start, side="right")) - 1, 0)
+            k = max(int(np.searchsorted(old, end, side="right")) - 1, 0)
+            start, end = start + int(new[j] - old[j]), end + int(new[k] - old[k])
+        if start >= len(document.text) or end <= start:
+            raise UpstreamError(
+                f"offsets {row.start_char}-{row.end_char} lie outside document {doc_id!r} "
+                f"({len(document.text)} characters)",
+                path=source,
+                where=f"line {i + 2}",
+                fix="give character offsets into the document text",
+            )
+        texts.append(document.text[start:end])
+    return texts
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, so the manifest says exactly which coding trained the run."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

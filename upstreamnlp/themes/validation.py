@@ -1,0 +1,471 @@
+"""Agreement between the run's labels and human coding, and samples for coding.
+
+Direct validation by human coding of a random sample is what the methods literature asks
+for (Grimmer & Stewart 2013; Nelson 2020); agreement is Cohen's kappa (Cohen 1960), the
+statistic NVivo and QualCoder report, with per-theme precision, recall and F1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from upstreamnlp.errors import UpstreamError
+
+GOLD_COLUMNS = ("doc_id", "start_char", "end_char", "theme")
+RUN_OTHER_LABELS = ("none", "emergent", "mixed")
+OTHER = "other"
+
+
+def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
+    """Cohen's kappa (Cohen 1960): (p_o - p_e) / (1 - p_e), where p_o is the observed
+    agreement and p_e the agreement expected from each coder's label frequencies.
+    Returns 1.0 when both coders use one and the same label throughout."""
+    a = [str(x) for x in a]
+    b = [str(x) for x in b]
+    if len(a) != len(b):
+        raise ValueError(f"kappa needs equal lengths, got {len(a)} and {len(b)}")
+    if not a:
+        return float("nan")
+    labels = sorted(set(a) | set(b))
+    index = {label: i for i, label in enumerate(labels)}
+    table = np.zeros((len(labels), len(labels)))
+    for x, y in zip(a, b, strict=True):
+        table[index[x], index[y]] += 1
+    n = table.sum()
+    p_o = np.trace(table) / n
+    p_e = float((table.sum(axis=1) / n) @ (table.sum(axis=0) / n))
+    if p_e >= 1.0:
+        return 1.0 if p_o >= 1.0 else 0.0
+    return float((p_o - p_e) / (1.0 - p_e))
+
+
+@dataclass
+class Agreement:
+    """Agreement on one labelling: kappa, accuracy, per-label P/R/F1, macro-F1, confusion."""
+
+    kappa: float
+    accuracy: float
+    macro_f1: float
+    per_label: pd.DataFrame  # label, precision, recall, f1, support (gold count)
+    confusion: pd.DataFrame  # rows: gold label, columns: run label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kappa": _round(self.kappa),
+            "accuracy": _round(self.accuracy),
+            "macro_f1": _round(self.macro_f1),
+            "per_label": {
+                row.label: {
+                    "precision": _round(row.precision),
+                    "recall": _round(row.recall),
+                    "f1": _round(row.f1),
+                    "support": int(row.support),
+                }
+                for row in self.per_label.itertuples()
+            },
+            "confusion": {
+                "labels_gold": [str(x) for x in self.confusion.index],
+                "labels_run": [str(x) for x in self.confusion.columns],
+                "counts": self.confusion.to_numpy().astype(int).tolist(),
+            },
+        }
+
+
+def _round(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)
+
+
+def agreement(gold: Sequence[str], run: Sequence[str]) -> Agreement:
+    """Kappa, accuracy, per-label precision/recall/F1 and the confusion matrix.
+    Macro-F1 averages F1 over the labels that occur in the gold coding."""
+    gold = [str(x) for x in gold]
+    run = [str(x) for x in run]
+    gold_labels = sorted(set(gold), key=lambda x: (x == OTHER, x))
+    extra = sorted(set(run) - set(gold_labels), key=lambda x: (x == OTHER, x))
+    labels = gold_labels + extra
+    confusion = pd.DataFrame(0, index=pd.Index(labels, name="gold"), columns=labels)
+    confusion.columns.name = "run"
+    for g, r in zip(gold, run, strict=True):
+        confusion.loc[g, r] += 1
+    rows = []
+    for label in labels:
+        tp = confusion.loc[label, label]
+        predicted = confusion[label].sum()
+        actual = confusion.loc[label].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append(
+            {
+                "label": label,
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1),
+                "support": int(actual),
+            }
+        )
+    per_label = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
+    macro = float(per_label.loc[per_label["support"] > 0, "f1"].mean()) if rows else float("nan")
+    accuracy = float(np.mean([g == r for g, r in zip(gold, run, strict=True)])) if gold else 0.0
+    return Agreement(cohen_kappa(gold, run), accuracy, macro, per_label, confusion)
+
+
+@dataclass
+class ValidationResult:
+    """What ``validate`` found: matches, unmatched gold passages and the agreements."""
+
+    n_gold: int
+    n_matched: int
+    theme: Agreement
+    determinant_or_action: Agreement | None
+    matches: pd.DataFrame
+    unmatched: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    n_excluded_training: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``validation.json`` holds)."""
+        return {
+            "n_gold": self.n_gold,
+            "n_matched": self.n_matched,
+            "n_unmatched": int(len(self.unmatched)),
+            "n_excluded_training": self.n_excluded_training,
+            "unmatched": self.unmatched[["doc_id", "start_char", "end_char"]].to_dict("records"),
+            "theme": self.theme.to_dict(),
+            "determinant_or_action": (
+                self.determinant_or_action.to_dict() if self.determinant_or_action else None
+            ),
+            "notes": self.notes,
+        }
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UpstreamError(
+            f"{what} lacks column(s) {missing}",
+            where=what,
+            fix=f"{what} needs the columns {list(columns)}",
+        )
+
+
+def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
+    """For each gold passage, the run segment of the same document with the largest
+    character overlap (ties: the earlier segment). Unmatched passages get NaN
+    ``segment_id``. Returns gold's rows with ``segment_id``, ``overlap``, ``run_*`` columns."""
+    by_doc = {d: g.sort_values("start_char") for d, g in assignments.groupby("doc_id", sort=False)}
+    rows = []
+    for g in gold.itertuples(index=False):
+        best, best_overlap = None, 0
+        candidates = by_doc.get(g.doc_id)
+        if candidates is not None:
+            start = candidates["start_char"].to_numpy()
+            end = candidates["end_char"].to_numpy()
+            overlap = np.minimum(end, g.end_char) - np.maximum(start, g.start_char)
+            if len(overlap) and overlap.max() > 0:
+                i = int(np.argmax(overlap))
+                best, best_overlap = candidates.iloc[i], int(overlap[i])
+        row = g._asdict()
+        row["segment_id"] = best["segment_id"] if best is not None else None
+        row["overlap"] = best_overlap
+        row["run_theme"] = best["theme"] if best is not None else None
+        if "determinant_or_action" in assignments.columns:
+            row["run_determinant_or_action"] = (
+                best["determinant_or_action"] if best is not None else None
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def overlaps_training(
+    passages: pd.DataFrame, training: pd.DataFrame, segments: pd.DataFrame | None = None
+) -> np.ndarray:
+    """True for each passage that shares characters with a training passage of the same
+    document, or (with ``segments``: matched ``segment_id`` plus the run's segment
+    offsets) whose matched run segment does - a segment labelled by a classifier that saw
+    part of it is not held out."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for row in training.itertuples(index=False):
+        spans.setdefault(str(row.doc_id), []).append((int(row.start_char), int(row.end_char)))
+
+    def hits(doc_id: str, start: Any, end: Any) -> bool:
+        if pd.isna(start) or pd.isna(end):
+            return False
+        return any(min(e, end) > max(s, start) for s, e in spans.get(str(doc_id), ()))
+
+    out = np.zeros(len(passages), dtype=bool)
+    bounds = None
+    if segments is not None and "segment_id" in passages:
+        bounds = segments.drop_duplicates("segment_id").set_index("segment_id")
+    for i, row in enumerate(passages.itertuples(index=False)):
+        out[i] = hits(row.doc_id, row.start_char, row.end_char)
+        segment_id = getattr(row, "segment_id", None)
+        if not out[i] and bounds is not None and segment_id in bounds.index:
+            seg = bounds.loc[segment_id]
+            out[i] = hits(row.doc_id, seg["start_char"], seg["end_char"])
+    return out
+
+
+def validate(
+    assignments: pd.DataFrame,
+    gold: pd.DataFrame,
+    segments: pd.DataFrame | None = None,
+    training: pd.DataFrame | None = None,
+) -> ValidationResult:
+    """Agreement of a run's segment labels with human-coded gold passages.
+
+    ``assignments``: segment_id, doc_id, start_char, end_char, theme
+    [, determinant_or_action]; start/end are taken from ``segments`` (segments.parquet)
+    when absent. ``gold``: doc_id, start_char, end_char, theme [, determinant_or_action].
+    When the gold coding uses ``other``, the run's ``none``/``emergent``/``mixed`` count
+    as ``other``. ``training`` (doc_id, start_char, end_char): the coded passages a
+    supervised labeller learned from; gold passages overlapping one of them, or matched
+    to a run segment that overlaps one, are left out and counted in
+    ``n_excluded_training`` (agreement on training data says nothing about new data).
+    """
+    assignments = assignments.copy()
+    if ("start_char" not in assignments or "end_char" not in assignments) and (
+        segments is not None
+    ):
+        _require(segments, ["segment_id", "start_char", "end_char"], "segments")
+        assignments = assignments.drop(columns=["start_char", "end_char"], errors="ignore")
+        assignments = assignments.merge(
+            segments[["segment_id", "start_char", "end_char"]], on="segment_id", how="left"
+        )
+    _require(
+        assignments, ["segment_id", "doc_id", "start_char", "end_char", "theme"], "assignments"
+    )
+    _require(gold, GOLD_COLUMNS, "gold coding")
+    assignments["doc_id"] = assignments["doc_id"].astype(str)
+    gold = gold.copy()
+    gold["doc_id"] = gold["doc_id"].astype(str)
+    matches = match_passages(assignments, gold)
+    notes = []
+    n_excluded = 0
+    if training is not None and len(training):
+        _require(training, ["doc_id", "start_char", "end_char"], "training passages")
+        seen = overlaps_training(
+            matches, training, assignments[["segment_id", "start_char", "end_char"]]
+        )
+        n_excluded = int(seen.sum())
+        matches = matches[~seen].reset_index(drop=True)
+        if n_excluded:
+            notes.append(
+                f"{n_excluded} gold passage(s) left out: they (or their run segment) overlap "
+                "passages of the coded sample the labeller was trained on"
+            )
+        if matches.empty:
+            notes.append(
+                "every gold passage overlaps the coded training sample: there is no "
+                "held-out agreement to report; code a fresh sample of other passages "
+                "(upstreamnlp sample) to validate the trained labeller"
+            )
+    matched = matches[matches["segment_id"].notna()].copy()
+    unmatched = matches[matches["segment_id"].isna()].copy()
+    gold_themes = set(gold["theme"].astype(str))
+    run_theme = matched["run_theme"].astype(str)
+    if OTHER in gold_themes:
+        run_theme = run_theme.where(~run_theme.isin(RUN_OTHER_LABELS), OTHER)
+        notes.append("run labels none/emergent/mixed counted as 'other'")
+    matched["run_theme"] = run_theme
+    theme = agreement(matched["theme"].astype(str).tolist(), run_theme.tolist())
+    det = None
+    if "determinant_or_action" in gold.columns and "run_determinant_or_action" in matched:
+        both = matched[
+            matched["determinant_or_action"].notna()
+            & (matched["determinant_or_action"].astype(str).str.strip() != "")
+            & matched["run_determinant_or_action"].notna()
+        ]
+        if len(both):
+            det = agreement(
+                both["determinant_or_action"].astype(str).tolist(),
+                both["run_determinant_or_action"].astype(str).tolist(),
+            )
+    if len(unmatched):
+        notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
+    return ValidationResult(
+        n_gold=len(gold),
+        n_matched=len(matched),
+        theme=theme,
+        determinant_or_action=det,
+        matches=matches,
+        unmatched=unmatched,
+        notes=notes,
+        n_excluded_training=n_excluded,
+    )
+
+
+def load_gold(path: str | Path) -> pd.DataFrame:
+    """Read a gold-coding CSV: doc_id, start_char, end_char, theme
+    [, determinant_or_action]. A filled-in coding sample (``gold_theme``,
+    ``gold_determinant_or_action``) is accepted too; rows left uncoded are dropped."""
+    path = Path(path)
+    if not path.exists():
+        raise UpstreamError("gold coding file not found", path=path, fix="check the --gold path")
+    try:
+        gold = pd.read_csv(path, dtype={"doc_id": str}, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise UpstreamError(f"not a readable CSV ({exc})", path=path) from None
+    if "theme" not in gold.columns and "gold_theme" in gold.columns:
+        gold = gold.rename(columns={"gold_theme": "theme"})
+        gold = gold.rename(columns={"gold_determinant_or_action": "determinant_or_action"})
+        gold = gold[gold["theme"].astype(str).str.strip() != ""]
+    missing = [c for c in GOLD_COLUMNS if c not in gold.columns]
+    if missing:
+        raise UpstreamError(
+            f"missing column(s) {missing}",
+            path=path,
+            where="header",
+            fix=f"the gold CSV needs the columns {list(GOLD_COLUMNS)} "
+            "(and optionally determinant_or_action)",
+        )
+    for column in ("start_char", "end_char"):
+        numbers = pd.to_numeric(gold[column], errors="coerce")
+        bad = numbers.isna()
+        if bad.any():
+            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise UpstreamError(
+                f"column '{column}' must be a whole number, got {gold[column].iloc[line - 2]!r}",
+                path=path,
+                where=f"line {line}",
+                fix="give character offsets into the document text",
+            )
+        gold[column] = numbers.astype(int)
+    gold["theme"] = gold["theme"].astype(str).str.strip()
+    if "determinant_or_action" in gold.columns:
+        gold["determinant_or_action"] = gold["determinant_or_action"].astype(str).str.strip()
+    return gold.reset_index(drop=True)
+
+
+def sample_for_coding(
+    assignments: pd.DataFrame,
+    n: int,
+    by: str | Sequence[str] | None = ("theme",),
+    seed: int = 1,
+    allocation: str = "equal",
+) -> pd.DataFrame:
+    """A stratified random sample of ``n`` segments for human coding, with empty
+    ``gold_theme`` and ``gold_determinant_or_action`` columns to fill in.
+
+    ``by``: the column(s) to stratify on (a theme column or a metadata column; None for
+    a simple random sample). ``allocation='equal'`` takes the same number from each
+    stratum (so rare themes get enough passages for per-theme recall; what a stratum
+    cannot supply goes to the others); ``'proportional'`` follows the strata's sizes.
+    """
+    if n <= 0:
+        raise UpstreamError(f"sample size must be positive, got {n}", where="--n")
+    by = [by] if isinstance(by, str) else list(by or [])
+    missing = [c for c in by if c not in assignments.columns]
+    if missing:
+        raise UpstreamError(
+            f"cannot stratify by {missing}: no such column",
+            where="--by",
+            fix=f"use one of {list(assignments.columns)}",
+        )
+    if allocation not in ("equal", "proportional"):
+        raise UpstreamError(f"unknown allocation {allocation!r}", fix="use equal or proportional")
+    rng = np.random.default_rng(seed)
+    n = min(n, len(assignments))
+    if not by:
+        chosen = rng.choice(len(assignments), size=n, replace=False)
+    else:
+        keys = assignments[by].astype(str).agg(" | ".join, axis=1)
+        strata = {k: np.flatnonzero(keys.to_numpy() == k) for k in sorted(set(keys))}
+        sizes = {k: len(v) for k, v in strata.items()}
+        quota = _allocate(sizes, n, allocation)
+        chosen = np.concatenate(
+            [rng.choice(strata[k], size=q, replace=False) for k, q in quota.items() if q]
+        )
+        rng.shuffle(chosen)  # coders see strata in random order
+    sample = assignments.iloc[np.sort(chosen) if not by else chosen].copy()
+    sample["gold_theme"] = ""
+    sample["gold_determinant_or_action"] = ""
+    return sample.reset_index(drop=True)
+
+
+def _allocate(sizes: dict[str, int], n: int, allocation: str) -> dict[str, int]:
+    """Split ``n`` over strata, never above a stratum's size (largest remainders)."""
+    quota = dict.fromkeys(sizes, 0)
+    remaining = n
+    open_strata = [k for k in sizes if sizes[k] > 0]
+    while remaining > 0 and open_strata:
+        if allocation == "equal":
+            weights = np.ones(len(open_strata))
+        else:
+            weights = np.array([sizes[k] - quota[k] for k in open_strata], dtype=float)
+        raw = remaining * weights / weights.sum()
+        share = np.floor(raw).astype(int)
+        order = np.argsort(-(raw - share), kind="stable")
+        for i in order[: remaining - share.sum()]:
+            share[i] += 1
+        for k, s in zip(open_strata, share, strict=True):
+            take = min(int(s), sizes[k] - quota[k])
+            quota[k] += take
+            remaining -= take
+        open_strata = [k for k in open_strata if quota[k] < sizes[k]]
+    return quota
+
+
+def read_training_passages(run_dir: str | Path) -> pd.DataFrame | None:
+    """The coded passages a run's supervised labeller learned from (``coded_sample.csv``,
+    named in ``manifest.json``), or None when the run learned from no coded sample."""
+    import json
+
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists():
+        return None
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    info = manifest.get("coded_sample")
+    if not info:
+        return None
+    path = run_dir / info.get("copy", "coded_sample.csv")
+    if not path.exists():
+        raise UpstreamError(
+            "the run was trained on a coded sample but its copy is missing",
+            path=path,
+            fix="re-run the pipeline, or restore coded_sample.csv in the run folder",
+        )
+    return pd.read_csv(path, dtype={"doc_id": str}, keep_default_na=False)
+
+
+def read_run_assignments(run_dir: Path, need_text: bool = False) -> pd.DataFrame:
+    """``RUN_DIR/assignments.csv``, completed from ``segments.parquet`` when it lacks the
+    character offsets (or, with ``need_text``, the segment text)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UpstreamError("run folder not found", path=run_dir, fix="give a run's --out folder")
+    path = run_dir / "assignments.csv"
+    if not path.exists():
+        raise UpstreamError(
+            "no assignments.csv in the run folder",
+            path=run_dir,
+            fix="run `upstreamnlp run CONFIG --out DIR` with a themes codebook first",
+        )
+    assignments = pd.read_csv(path, dtype={"doc_id": str, "segment_id": str})
+    for column in ("segment_id", "doc_id", "theme"):
+        if column not in assignments.columns:
+            raise UpstreamError(f"missing column '{column}'", path=path, where="header")
+    wanted = [c for c in ("start_char", "end_char") if c not in assignments.columns]
+    if need_text and "text" not in assignments.columns:
+        wanted.append("text")
+    if wanted:
+        segments_path = run_dir / "segments.parquet"
+        if not segments_path.exists():
+            raise UpstreamError(
+                f"assignments.csv lacks {wanted} and there is no segments.parquet",
+                path=run_dir,
+                fix="re-run the pipeline so the run folder is complete",
+            )
+        segments = pd.read_parquet(segments_path)
+        segments["segment_id"] = segments["segment_id"].astype(str)
+        assignments = assignments.merge(
+            segments[["segment_id", *wanted]], on="segment_id", how="left"
+        )
+    return assignments
