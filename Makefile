@@ -27,9 +27,8 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "could not install chromium: the report screenshot test will fail" )
 
-# Until the end-to-end run lands: ingest the demo corpus and print its summary.
 demo: $(STAMP)
-	$(VENV)/bin/upstreamnlp ingest corpora/demo/transcripts corpora/demo/papers --manifest corpora/demo/manifest.csv --out runs/demo/corpus.parquet
+	$(VENV)/bin/upstreamnlp run configs/demo.yaml --out runs/demo
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q

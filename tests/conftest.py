@@ -1,0 +1,23 @@
+"""Shared fixtures: one run of the demo config, reused by the demo and notebook tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the notebooks use under the test suite (UPSTREAMNLP_NOTEBOOK_FAST=1).
+FAST_OVERRIDES = ["model.k=[4,6]", "compare.n_boot=200"]
+
+
+@pytest.fixture(scope="session")
+def demo_run_dir(tmp_path_factory) -> Path:
+    """The bundled demo config, end to end (fewer k and resamples than `make demo`)."""
+    from upstreamnlp.config import load_config
+    from upstreamnlp.run import run
+
+    out = tmp_path_factory.mktemp("demo") / "run"
+    config = load_config(ROOT / "configs" / "demo.yaml", FAST_OVERRIDES)
+    run(config, out, config_path=ROOT / "configs" / "demo.yaml")
+    return out

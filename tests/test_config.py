@@ -1,0 +1,56 @@
+"""The run config: what a researcher gets wrong, and the one line that tells them."""
+
+import pytest
+
+from upstreamnlp.config import load_config
+from upstreamnlp.errors import ConfigError
+
+
+def _write(tmp_path, text):
+    (tmp_path / "data").mkdir(exist_ok=True)
+    path = tmp_path / "run.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir("/")
+    config = load_config(_write(tmp_path, "corpus:\n  paths: [data]\nmodel:\n  k: 5\n"))
+    assert config.corpus.paths[0] == tmp_path / "data"
+    assert config.model.ks == [5]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("corpus:\n  paths: [data]\nmodel:\n  kindd: lda\n", "unknown key 'model.kindd'"),
+        ("corpus:\n  paths: [data]\nmodel:\n  kind: ldx\n", "'lda', 'nmf' or 'clusters'"),
+        ("corpus:\n  paths: [missing]\n", "corpus.paths[0]: file or folder 'missing' not found"),
+        ("corpus:\n  paths: [data]\nthemes: nothere.yaml\n", "themes: file or folder"),
+        ("model:\n  k: 4\n", "missing key 'corpus'"),
+        ("corpus:\n  paths: [data]\nmodel:\n  k: [1]\n", "k must be an integer >= 2"),
+        ("corpus: [unclosed\n", "not valid YAML"),
+        (
+            "corpus:\n  paths: [data]\npreprocess:\n  lemmas: true\n",
+            "unknown key 'preprocess.lemmas'",
+        ),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    line = info.value.one_line()
+    assert message in line
+    assert str(path) in line
+    assert "\n" not in line
+
+
+def test_set_overrides_take_yaml_values(tmp_path):
+    path = _write(tmp_path, "corpus:\n  paths: [data]\n")
+    config = load_config(path, ["model.k=[3, 5]", "compare.by=role", "model.kind=nmf"])
+    assert config.model.ks == [3, 5]
+    assert config.compare.by == ["role"]
+    assert config.model.kind == "nmf"
+    with pytest.raises(ConfigError, match="unknown key 'model.nope'"):
+        load_config(path, ["model.nope=1"])

@@ -1,0 +1,97 @@
+"""The demo run a newcomer sees: complete, private, and readable in a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def _privacy_pattern() -> re.Pattern:
+    terms = pd.read_csv(ROOT / "corpora" / "demo" / "PRIVACY_KEY.csv")["term"].dropna()
+    return re.compile(
+        r"\b(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b"
+    )
+
+
+def _texts(run_dir):
+    """Every file of the run folder as text (parquet as CSV, the QDPX unzipped)."""
+    for path in sorted(run_dir.rglob("*")):
+        if path.is_dir() or path.suffix == ".png":
+            continue
+        if path.suffix == ".qdpx":
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    yield f"{path.name}:{member}", archive.read(member).decode("utf-8", "replace")
+        elif path.suffix == ".parquet":
+            yield path.name, pd.read_parquet(path).astype(str).to_csv()
+        else:
+            yield path.name, path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_no_privacy_key_term_in_any_file_of_the_demo_run(demo_run_dir):
+    pattern = _privacy_pattern()
+    leaks = {}
+    for name, text in _texts(demo_run_dir):
+        found = set(pattern.findall(text))
+        if found:
+            leaks[name] = sorted(found)[:10]
+    assert leaks == {}
+
+
+def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
+    manifest = json.loads((demo_run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["pipeline"].startswith("en_core_web_sm")
+    assert manifest["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assignments = pd.read_csv(demo_run_dir / "assignments.csv")
+    segments = pd.read_parquet(demo_run_dir / "segments.parquet")
+    assert set(assignments["segment_id"]) <= set(segments["segment_id"])
+    assert "interviewer" not in set(assignments["speaker_role"].dropna())
+    roles = set(assignments["role"].dropna())
+    assert {"researcher", "practitioner", "public"} <= roles
+    quotes = pd.read_csv(demo_run_dir / "quotes.csv")
+    by_id = segments.set_index("segment_id")["text"]
+    assert all(by_id[s] == t for s, t in zip(quotes["segment_id"], quotes["text"], strict=True))
+    validation = json.loads((demo_run_dir / "validation.json").read_text())
+    assert validation["n_matched"] == validation["n_gold"] >= 300
+    for column in ("role", "discipline", "kind"):
+        assert (demo_run_dir / "compare" / f"vocabulary_{column}.csv").exists()
+    assert (demo_run_dir / "concept" / "concordance.csv").exists()
+
+
+def test_the_demo_exports_validate_and_every_coded_selection_is_the_segment(demo_run_dir):
+    from lxml import etree
+
+    from upstreamnlp.report.qdpx import read_qdpx
+
+    schemas = ROOT / "tests" / "fixtures" / "refi-qda"
+    with zipfile.ZipFile(demo_run_dir / "project.qdpx") as archive:
+        names = archive.namelist()
+        project = etree.fromstring(archive.read("project.qde"))
+    assert any(n.startswith("sources/") for n in names)
+    assert etree.XMLSchema(etree.parse(str(schemas / "Project.xsd"))).validate(project)
+    codebook = etree.parse(str(demo_run_dir / "codebook.qdc"))
+    assert etree.XMLSchema(etree.parse(str(schemas / "Codebook.xsd"))).validate(codebook)
+    exported = read_qdpx(demo_run_dir / "project.qdpx")
+    segments = pd.read_parquet(demo_run_dir / "segments.parquet").set_index("segment_id")["text"]
+    assignments = pd.read_csv(demo_run_dir / "assignments.csv")
+    themed = assignments[~assignments["theme"].isin(["none", "emergent"])]
+    theme_names = {
+        "Upstream as prevention",
+        "Low-agency population interventions",
+        "Action on the social determinants of health",
+        "Grass-roots action that shifts power",
+    }
+    coded = [s for s in exported["selections"] if s["code"] in theme_names]
+    assert len(coded) == len(themed) > 100
+    for selection in exported["selections"]:
+        assert selection["text"] == segments[selection["segment"]]

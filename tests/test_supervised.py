@@ -1,0 +1,287 @@
+"""Learning from a coded sample: a researcher codes some passages, the tool learns from
+them, labels the rest, and agreement is reported only on passages it did not learn from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from upstreamnlp.cli import app
+from upstreamnlp.errors import UpstreamError
+from upstreamnlp.models.embeddings import HashingEmbedder
+from upstreamnlp.run import run
+from upstreamnlp.themes.supervised import (
+    CodedSampleLabeller,
+    DeterminantActionLabeller,
+    load_coded_sample,
+)
+from upstreamnlp.themes.validation import load_gold, validate
+
+VOCAB = {
+    "prevention": "screening vaccination checkups early detection smoking cessation clinic",
+    "grassroots": "residents organising tenants voted budget council listen control",
+    "social_determinants": "housing damp wages poverty debt unemployment rent income",
+}
+FILLER = "really think people know that would say the about what".split()
+
+
+def _passages(n: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        theme = list(VOCAB)[i % 3]
+        words = list(rng.choice(VOCAB[theme].split(), 5)) + list(rng.choice(FILLER, 6))
+        rng.shuffle(words)
+        texts.append(" ".join(words).capitalize() + ".")
+        labels.append(theme)
+    return texts, labels
+
+
+def test_labeller_learns_planted_themes_and_labels_held_out_passages():
+    train_texts, train_labels = _passages(30, seed=1)
+    test_texts, test_labels = _passages(30, seed=2)  # new passages, never seen
+    labeller = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1)
+    assert labeller.fit(train_texts, train_labels) is labeller
+    predicted = labeller.predict(test_texts)
+    assert np.mean(predicted == np.array(test_labels)) >= 0.9
+    proba = labeller.predict_proba(test_texts)
+    assert proba.shape == (30, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    assert set(labeller.classes_) == set(VOCAB)
+    # same seed, same labels
+    again = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1).fit(train_texts, train_labels)
+    assert (again.predict(test_texts) == predicted).all()
+
+
+def test_determinant_labeller_learns_from_coded_aspects():
+    causes = [
+        "Damp housing and low wages make people ill.",
+        "Poverty leads to worse health because of debt and stress.",
+        "Unemployment drives the gradient in life expectancy.",
+        "Insecure work and rent arrears cause illness in poor areas.",
+    ]
+    actions = [
+        "We set up a tenants campaign and lobbied the council.",
+        "The council introduced a levy and funded a new scheme.",
+        "We organised residents to vote on the budget.",
+        "They should tax sugary drinks and ban the adverts.",
+    ]
+    labeller = DeterminantActionLabeller(("social_determinants",), HashingEmbedder(), seed=1)
+    labeller.fit(causes + actions, ["determinant"] * 4 + ["action"] * 4)
+    new = ["Overcrowding and poverty lead to poor health.", "We campaigned and set up a scheme."]
+    assert list(labeller.predict(new)) == ["determinant", "action"]
+
+
+# --- a tiny study, coded in part, run end to end -----------------------------------------
+
+SENTENCES = {
+    "prevention": [
+        "We ran screening clinics and smoking cessation groups so people stopped early.",
+        "Health checks and vaccination in the community centre picked up problems early.",
+    ],
+    "grassroots": [
+        "Residents voted on the budget themselves and the council had to listen to them.",
+        "The tenants association organised and residents took control of the decisions.",
+    ],
+    "social_determinants": [
+        "Damp housing, low wages and debt make people ill long before they see a doctor.",
+        "Poverty and unemployment drive the gradient, rent and income shape everything.",
+    ],
+}
+ASPECT = {"prevention": "action", "grassroots": "action", "social_determinants": "determinant"}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("coded_study")
+    data = root / "data"
+    data.mkdir()
+    coded = []
+    for i in range(8):
+        turns = ["Interviewer: What does upstream mean to you?"]
+        order = list(SENTENCES)[i % 3 :] + list(SENTENCES)[: i % 3]
+        for theme in order:
+            turns.append(f"P{i:02d}: {SENTENCES[theme][i % 2]} {SENTENCES[theme][(i + 1) % 2]}")
+            turns.append("Interviewer: Could you say more about that?")
+        text = "\n\n".join(turns) + "\n"
+        (data / f"T{i:02d}.txt").write_text(text, encoding="utf-8")
+        for theme in order:
+            sentence = SENTENCES[theme][i % 2]
+            start = text.index(sentence)
+            coded.append(
+                {
+                    "doc_id": f"T{i:02d}",
+                    "start_char": start,
+                    "end_char": start + len(sentence),
+                    "theme": theme,
+                    "determinant_or_action": ASPECT[theme],
+                }
+            )
+    coded = pd.DataFrame(coded)
+    coded.to_csv(root / "gold.csv", index=False)
+    coded[coded["doc_id"] < "T04"].to_csv(root / "coded.csv", index=False)
+    (root / "themes.yaml").write_text(
+        """themes:
+  - id: prevention
+    name: Prevention
+    description: Stopping illness early through screening, health checks and vaccination.
+    seed_terms: [screening, vaccination, health checks]
+  - id: grassroots
+    name: Shifting power
+    description: Residents and communities taking control of decisions.
+    seed_terms: [residents, control, tenants]
+  - id: social_determinants
+    name: Social determinants
+    description: Housing, income, poverty and debt as causes of ill health.
+    seed_terms: [housing, poverty, income, debt]
+""",
+        encoding="utf-8",
+    )
+    (root / "run.yaml").write_text(
+        """corpus:
+  paths: [data]
+  min_words: 8
+  max_words: 20
+preprocess:
+  no_below: 1
+model:
+  kind: nmf
+  k: 3
+  stability_seeds: 1
+themes: themes.yaml
+theme_mapping:
+  coded_sample: coded.csv
+validation:
+  gold: gold.csv
+concept:
+  enabled: false
+report:
+  qdpx: false
+embedder: hashing
+""",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def coded_run(study, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("coded_runs") / "run"
+    run(study / "run.yaml", out)
+    return out
+
+
+@pytest.mark.slow
+def test_run_learns_from_the_coded_sample_and_records_it(study, coded_run):
+    manifest = json.loads((coded_run / "manifest.json").read_text())
+    info = manifest["coded_sample"]
+    assert info["path"].endswith("coded.csv") and len(info["sha256"]) == 64
+    assert info["n_passages"] == 12
+    assert info["passages_per_theme"] == {t: 4 for t in SENTENCES}
+    assignments = pd.read_csv(coded_run / "assignments.csv")
+    assert (assignments["label_source"] == "coded-sample").all()
+    # no raw text is kept in the copy of the coded sample
+    assert "text" not in pd.read_csv(coded_run / "coded_sample.csv").columns
+    # the held-out interviews (T04-T07) are labelled as coded
+    segments = pd.read_parquet(coded_run / "segments.parquet").set_index("segment_id")
+    held_out = assignments[assignments["doc_id"] >= "T04"]
+    text = held_out["segment_id"].map(segments["text"])
+    housing = held_out[text.str.contains("Damp housing", regex=False)]
+    assert len(housing) and (housing["theme"] == "social_determinants").mean() >= 0.75
+
+
+@pytest.mark.slow
+def test_validation_leaves_out_passages_the_labeller_learned_from(study, coded_run):
+    report = json.loads((coded_run / "validation.json").read_text())
+    # 24 gold passages, the 12 of T00-T03 trained the labeller; T04-T07 are held out
+    assert report["n_gold"] == 24 and report["n_excluded_training"] == 12
+    assert report["n_matched"] + report["n_unmatched"] == 12
+    assert any("coded sample" in note for note in report["notes"])
+    assert report["theme"]["kappa"] >= 0.6
+    # the CLI reads the run's manifest and does the same
+    result = CliRunner().invoke(
+        app, ["validate", str(coded_run), "--gold", str(study / "gold.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "12 left out as training passages" in result.output
+    assert json.loads((coded_run / "validation.json").read_text())["n_excluded_training"] == 12
+
+
+@pytest.mark.slow
+def test_validating_on_the_training_file_itself_reports_nothing_held_out(study, coded_run):
+    result = CliRunner().invoke(
+        app, ["validate", str(coded_run), "--gold", str(study / "coded.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((coded_run / "validation.json").read_text())
+    assert report["n_excluded_training"] == 12 and report["n_matched"] == 0
+    assert "no held-out agreement" in " ".join(result.output.split())
+    assert "kappa" not in result.output  # no agreement figures on training data
+
+
+def test_validate_excludes_overlapping_training_passages_directly():
+    assignments = pd.DataFrame(
+        {
+            "segment_id": ["D#1", "D#2", "D#3"],
+            "doc_id": ["D"] * 3,
+            "start_char": [0, 100, 200],
+            "end_char": [100, 200, 300],
+            "theme": ["prevention", "grassroots", "prevention"],
+        }
+    )
+    gold = pd.DataFrame(
+        {
+            "doc_id": ["D"] * 3,
+            "start_char": [10, 120, 250],
+            "end_char": [50, 150, 290],
+            "theme": ["prevention", "grassroots", "grassroots"],
+        }
+    )
+    # the training passage overlaps gold passage 1; gold passage 2 shares its segment
+    training = pd.DataFrame({"doc_id": ["D"], "start_char": [20], "end_char": [40]})
+    training2 = pd.DataFrame({"doc_id": ["D"], "start_char": [160], "end_char": [190]})
+    result = validate(assignments, gold, training=pd.concat([training, training2]))
+    assert result.n_excluded_training == 2 and result.n_matched == 1
+    assert result.to_dict()["n_excluded_training"] == 2
+    assert validate(assignments, gold).n_excluded_training == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "fix"),
+    [
+        ("doc_id,start_char,theme\nT00,0,prevention\n", "missing column", "end_char"),
+        (
+            "doc_id,start_char,end_char,theme\nT00,0,10,prevention\nT00,20,30,upstream_stuff\n",
+            "unknown theme id 'upstream_stuff'",
+            "use one of",
+        ),
+        (
+            "doc_id,start_char,end_char,theme,determinant_or_action\n"
+            "T00,0,10,prevention,action\nT00,20,30,grassroots,cause\n",
+            "unknown determinant_or_action label 'cause'",
+            "determinant, action, both, neither",
+        ),
+    ],
+)
+def test_bad_coded_samples_name_the_file_and_the_fix(tmp_path, content, message, fix):
+    path = tmp_path / "my_coding.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UpstreamError) as caught:
+        load_coded_sample(path, ["prevention", "grassroots"])
+    text = caught.value.one_line()
+    assert "my_coding.csv" in text and message in text and fix in text
+
+
+def test_unknown_document_in_coded_sample_is_an_error(study, coded_run):
+    from upstreamnlp.corpus import Corpus
+    from upstreamnlp.themes.supervised import coded_passage_texts
+
+    corpus = Corpus.from_parquet(coded_run / "segments.parquet")
+    coded = load_gold(study / "coded.csv")
+    coded.loc[0, "doc_id"] = "T99"
+    with pytest.raises(UpstreamError, match="doc_id 'T99' is not a document of this run"):
+        coded_passage_texts(coded, corpus, source="coded.csv")
