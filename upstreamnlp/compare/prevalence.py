@@ -59,32 +59,9 @@ def prevalence(
         # per document: count of segments with each label, and total segments
         table = pd.crosstab(part[document], part[label]).reindex(columns=all_labels, fill_value=0)
         counts = table.to_numpy(dtype=float)
-        totals = counts.sum(axis=1)
-        n_docs = len(table)
-        share = counts.sum(axis=0) / max(totals.sum(), 1.0)
-        if n_docs < 2:
+        if len(table) < 2:
             single.append(str(group))
-            low = high = share
-        else:
-            picks = rng.integers(0, n_docs, size=(n_boot, n_docs))
-            boot_counts = counts[picks].sum(axis=1)  # (n_boot, n_labels)
-            boot_totals = totals[picks].sum(axis=1)[:, None]
-            boot_share = boot_counts / np.maximum(boot_totals, 1.0)
-            alpha = (1.0 - ci) / 2.0
-            low = np.quantile(boot_share, alpha, axis=0)
-            high = np.quantile(boot_share, 1.0 - alpha, axis=0)
-        for i, value in enumerate(all_labels):
-            rows.append(
-                {
-                    "group": group,
-                    "label": value,
-                    "share": float(share[i]),
-                    "ci_low": float(low[i]),
-                    "ci_high": float(high[i]),
-                    "n_segments": int(totals.sum()),
-                    "n_documents": int(n_docs),
-                }
-            )
+        rows += _group_rows(group, all_labels, counts, counts.sum(axis=1), n_boot, ci, rng)
     if single:
         warnings.warn(
             f"{by}: groups with a single document ({', '.join(single)}): no bootstrap "
@@ -92,6 +69,35 @@ def prevalence(
             stacklevel=2,
         )
     return pd.DataFrame(rows, columns=PREVALENCE_COLUMNS)
+
+
+def _group_rows(
+    group, labels: list, amounts: np.ndarray, sizes: np.ndarray, n_boot: int, ci: float, rng
+) -> list[dict]:
+    """Rows for one group from per-document label amounts (documents x labels) and
+    per-document segment counts: the share of each label and its percentile interval
+    from resampling whole documents. One document: the interval is the point estimate."""
+    n_docs = len(sizes)
+    share = amounts.sum(axis=0) / max(sizes.sum(), 1.0)
+    if n_docs < 2:
+        low = high = share
+    else:
+        picks = rng.integers(0, n_docs, size=(n_boot, n_docs))
+        boot = amounts[picks].sum(axis=1) / np.maximum(sizes[picks].sum(axis=1), 1.0)[:, None]
+        alpha = (1.0 - ci) / 2.0
+        low, high = np.quantile(boot, alpha, axis=0), np.quantile(boot, 1.0 - alpha, axis=0)
+    return [
+        {
+            "group": group,
+            "label": label,
+            "share": float(share[i]),
+            "ci_low": float(low[i]),
+            "ci_high": float(high[i]),
+            "n_segments": int(sizes.sum()),
+            "n_documents": int(n_docs),
+        }
+        for i, label in enumerate(labels)
+    ]
 
 
 def topic_prevalence(
@@ -118,24 +124,5 @@ def topic_prevalence(
         sums = np.zeros((len(uniq), k))
         np.add.at(sums, inverse, weights)
         sizes = np.bincount(inverse, minlength=len(uniq)).astype(float)
-        share = sums.sum(axis=0) / max(sizes.sum(), 1.0)
-        if len(uniq) < 2:
-            low = high = share
-        else:
-            picks = rng.integers(0, len(uniq), size=(n_boot, len(uniq)))
-            boot = sums[picks].sum(axis=1) / np.maximum(sizes[picks].sum(axis=1), 1.0)[:, None]
-            alpha = (1.0 - ci) / 2.0
-            low, high = np.quantile(boot, alpha, axis=0), np.quantile(boot, 1 - alpha, axis=0)
-        for t in range(k):
-            rows.append(
-                {
-                    "group": group,
-                    "label": t,
-                    "share": float(share[t]),
-                    "ci_low": float(low[t]),
-                    "ci_high": float(high[t]),
-                    "n_segments": int(sizes.sum()),
-                    "n_documents": int(len(uniq)),
-                }
-            )
+        rows += _group_rows(group, list(range(k)), sums, sizes, n_boot, ci, rng)
     return pd.DataFrame(rows, columns=PREVALENCE_COLUMNS)
