@@ -95,3 +95,27 @@ def test_the_demo_exports_validate_and_every_coded_selection_is_the_segment(demo
     assert len(coded) == len(themed) > 100
     for selection in exported["selections"]:
         assert selection["text"] == segments[selection["segment"]]
+
+
+def test_a_blind_sample_of_the_demo_run_shows_coders_no_machine_judgement(demo_run_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from upstreamnlp.cli import app
+
+    out = tmp_path / "to_code.csv"
+    result = CliRunner().invoke(
+        app, ["sample", str(demo_run_dir), "--n", "30", "--out", str(out), "--by", "role"]
+    )
+    assert result.exit_code == 0, result.output
+    sample = pd.read_csv(out)
+    assert len(sample) == 30
+    machine = {
+        "theme",
+        "theme_score",
+        "topic",
+        "topic_weight",
+        "determinant_or_action",
+        "determinant_evidence",
+    }
+    assert machine.isdisjoint(sample.columns)
+    assert {"gold_theme", "gold_determinant_or_action", "text", "role"} <= set(sample.columns)

@@ -15,6 +15,7 @@ MACHINE_COLUMNS = (
     "topic",
     "topic_weight",
     "determinant_or_action",
+    "determinant_evidence",
     "label_source",
 )
 

@@ -375,7 +375,9 @@ def sample_for_coding(
     if not by:
         chosen = rng.choice(len(assignments), size=n, replace=False)
     else:
-        keys = assignments[by].astype(str).agg(" | ".join, axis=1)
+        # a segment without a value (e.g. papers have no role) is its own stratum
+        values = assignments[by].astype(object).where(assignments[by].notna(), "(none)")
+        keys = values.astype(str).agg(" | ".join, axis=1)
         strata = {k: np.flatnonzero(keys.to_numpy() == k) for k in sorted(set(keys))}
         sizes = {k: len(v) for k, v in strata.items()}
         quota = _allocate(sizes, n, allocation)
