@@ -3,10 +3,18 @@
     .venv/bin/python benchmarks/bench_preprocess.py [--segments 1200] [--n-process 1 2]
 
 (a) ``[nlp(t) for t in texts]`` with the full en_core_web_sm pipeline (parser included);
-(b) ``preprocess`` with de-identification; (c) without; (d) a cache hit of (b).
-Goals on 2 cores: (b) >= 3x (a), (c) >= 10x (a), (d) >= 50x (b). Texts are generated
+(b) ``preprocess`` with de-identification; (c) without; (d) a cache hit of (b) (an
+unchanged re-run) and (d') a re-run with only modelling settings changed (spaCy skipped,
+phrases and vocabulary recomputed), both against (d0), the same run with an empty cache.
+Goals on 2 cores: (b) >= 3x (a), (c) >= 10x (a), (d) >= 50x (d0). Texts are generated
 transcript-like turns (fillers, names, places, theme vocabulary), so nothing is read
 from outside the repository.
+
+Where the speed comes from, so that the ratios can be read: (a') is the naive loop with
+only upstreamnlp's matrix products (``preprocess/fast_ops.py``); the rest is leaving out
+the parser, running NER only on sentences with a capitalised candidate, the memoised
+attribute rules and lemmas (``fast_ruler.py``), array-based token extraction
+(``tokens.token_items``) and batching.
 """
 
 from __future__ import annotations
@@ -113,6 +121,15 @@ def main() -> None:
     naive = timed(
         "(a) naive [nlp(t) for t in texts], full pipeline", words, lambda: [full(t) for t in texts]
     )
+    from threadpoolctl import threadpool_limits
+
+    from upstreamnlp.preprocess.fast_ops import use_fast_matmul
+
+    use_fast_matmul(full)
+    with threadpool_limits(limits=1, user_api="blas"):
+        timed(
+            "(a') naive loop, numpy matrix products only", words, lambda: [full(t) for t in texts]
+        )
     rates = {}
     for n_process in args.n_process:
         for deid in (True, False):
@@ -133,13 +150,20 @@ def main() -> None:
             words,
             lambda: preprocess(corpus, options, cache_dir=cache_dir),
         )
+        changed = PreprocessOptions(phrase_threshold=0.6, extra_stopwords=["levy"])
+        modelling = timed(
+            "(d') cache hit, modelling settings changed",
+            words,
+            lambda: preprocess(corpus, changed, cache_dir=cache_dir),
+        )
     for which, name in ((0, "wall"), (1, "CPU")):
         best_b = max(v[which] for (deid, _), v in rates.items() if deid)
         best_c = max(v[which] for (deid, _), v in rates.items() if not deid)
         print(
             f"{name:>4}: (b)/(a) = {best_b / naive[which]:4.1f}x (goal 3)  "
             f"(c)/(a) = {best_c / naive[which]:4.1f}x (goal 10)  "
-            f"(d)/(d0) = {hit[which] / miss[which]:5.1f}x (goal 50)"
+            f"(d)/(d0) = {hit[which] / miss[which]:5.1f}x (goal 50)  "
+            f"(d')/(d0) = {modelling[which] / miss[which]:5.1f}x"
         )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

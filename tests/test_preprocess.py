@@ -126,16 +126,23 @@ def test_pretokenized_text_is_used_as_is(tmp_path):
 def test_cache_hits_and_misses(tmp_path, nlp):
     corpus = planted_corpus(12)
     first = preprocess(corpus, PreprocessOptions(**LOOSE), cache_dir=tmp_path, nlp=nlp)
-    assert first.stats["cache"] == {"dir": str(tmp_path / "spacy"), "hits": 0, "misses": 12}
+    assert first.stats["cache"] == {
+        "dir": str(tmp_path / "spacy"),
+        "hits": 0,
+        "misses": 12,
+        "tokens_reused": False,
+    }
     assert first.stats["spacy_texts"] == 12
     # modelling settings only: no spaCy at all, same tokens before the changed step
     again = preprocess(
         corpus,
-        PreprocessOptions(phrase_threshold=0.9, min_token_len=4, **LOOSE),
+        PreprocessOptions(phrase_threshold=0.9, extra_stopwords=["housing"], **LOOSE),
         cache_dir=tmp_path,
     )
     assert again.stats["cache"]["hits"] == 12 and again.stats["spacy_texts"] == 0
-    assert all(len(tok) >= 4 for t in again.tokens for tok in t)
+    assert not again.stats["cache"]["tokens_reused"]  # the modelling steps ran again
+    assert any("housing" in t for t in first.tokens)
+    assert not any("housing" in t for t in again.tokens)
     # a setting that changes spaCy's output is a miss
     changed = preprocess(
         corpus, PreprocessOptions(ner_labels=["PERSON"], **LOOSE), cache_dir=tmp_path, nlp=nlp
@@ -145,7 +152,15 @@ def test_cache_hits_and_misses(tmp_path, nlp):
         corpus, PreprocessOptions(**LOOSE), cache_dir=tmp_path, privacy_terms=["Levy"], nlp=nlp
     )
     assert listed.stats["cache"]["misses"] == 12
-    assert first.tokens == preprocess(corpus, PreprocessOptions(**LOOSE), cache_dir=tmp_path).tokens
+    # an unchanged re-run reads the modelling steps' output too
+    same = preprocess(corpus, PreprocessOptions(**LOOSE), cache_dir=tmp_path)
+    assert same.stats["cache"]["tokens_reused"] and same.stats["spacy_texts"] == 0
+    assert same.tokens == first.tokens and same.phrases == first.phrases
+    # ... but not when the modelled segments change
+    with_interviewer = preprocess(
+        corpus, PreprocessOptions(**LOOSE), cache_dir=tmp_path, include_interviewer=True
+    )
+    assert with_interviewer.stats["cache"]["hits"] == 12
 
 
 def test_fallback_pipeline_still_lemmatises(tmp_path, monkeypatch):
@@ -200,17 +215,67 @@ def test_cli_preprocess(tmp_path, nlp):
     assert bad_key.exit_code == 2 and "no_belw" in bad_key.output
 
 
-def test_fast_attribute_ruler_gives_the_same_pos_and_lemmas(nlp):
-    original, _ = load_pipeline(ner=False, reuse=False, fast_ruler=False)
-    assert "attribute_ruler" in original.pipe_names
-    assert "attribute_ruler" not in nlp.pipe_names
+def test_fast_pipeline_gives_the_same_tags_lemmas_and_entities(nlp):
+    """The memoised rules and numpy's matrix products change speed, not output."""
+    original, _ = load_pipeline(ner=True, reuse=False, fast_ruler=False, fast_matmul=False)
+    assert {"attribute_ruler", "lemmatizer"} <= set(original.pipe_names)
+    assert "attribute_ruler" not in nlp.pipe_names and "lemmatizer" not in nlp.pipe_names
     texts = [
+        # multi-token and regular-expression rules: the exact path
         "I don't know, isn't it? We'd gonna wanna go; the councils' studies were running.",
-        "Mr. O'Neil's co-ops cut 3.5 km of roads. They've got to, haven't they?",
-        "Whom do you think funded the U.K. sugar levy? Let's see: cannot, won't, shan't.",
+        "Y'all ain't seen nothin' yet. C'mon, we got ta go, let's see.",
+        # the memoised path, twice over (the second time from the memo)
+        "Mr. O'Neil's co-ops cut 3.5 km of roads. They've been told to, haven't they?",
+        "Whom do you think funded the U.K. sugar levy? Cannot, won't, shan't.",
+        "Dr Amina Okoro said the council in Thornbury had cut the youth service.",
+        "Dr Amina Okoro said the council in Thornbury had cut the youth service.",
+        "She was leading the studies; she leads them; the leads were led astray.",
     ]
-    for text in texts:
-        expected = [(t.pos_, str(t.morph), t.lemma_) for t in original(text)]
-        with nlp.select_pipes(disable=["ner"]):
-            got = [(t.pos_, str(t.morph), t.lemma_) for t in nlp(text)]
-        assert got == expected
+    expected = [
+        [(t.tag_, t.pos_, str(t.morph), t.lemma_, t.ent_iob_, t.ent_type_) for t in doc]
+        for doc in original.pipe(texts)
+    ]
+    got = [
+        [(t.tag_, t.pos_, str(t.morph), t.lemma_, t.ent_iob_, t.ent_type_) for t in doc]
+        for doc in nlp.pipe(texts)
+    ]
+    assert got == expected
+    assert any(ent for row in got for *_, ent in row)  # the check covers entities too
+
+
+def test_pipeline_with_parser_keeps_the_dependency_rules():
+    """Some of the ruler's rules read dependency labels: with the parser loaded (the
+    concept lens) the stock components stay: "That" as a subject is a pronoun."""
+    with_parser, _ = load_pipeline(
+        components=("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"), ner=False
+    )
+    assert "attribute_ruler" in with_parser.pipe_names
+    doc = with_parser("That is what matters most.")
+    assert (doc[0].tag_, doc[0].dep_, doc[0].pos_) == ("DT", "nsubj", "PRON")
+
+
+def test_two_worker_processes_give_the_same_result(nlp):
+    """Forked workers return entity spans and tokens; the result must not depend on them."""
+    names = ["Amina Okoro", "Gareth Pym", "Dr Helen Lomax"]
+    turns = [
+        f"{names[i % 3]} from Thornbury said the sugar levy and poverty matter, "
+        f"and housing in Oldcastle is damp. We co-produce the budget, sort of."
+        for i in range(30)
+    ]
+    corpus = corpus_of(turns)
+    options = dict(LOOSE, batch_size=4)  # several batches per worker
+    listed = ["Gareth Pym", "Thornbury"]  # what NER misses here, the privacy list catches
+    one, two = (
+        preprocess(
+            corpus,
+            PreprocessOptions(n_process=n, **options),
+            cache_dir=False,
+            privacy_terms=listed,
+            nlp=nlp,
+        )
+        for n in (1, 2)
+    )
+    assert two.tokens == one.tokens and two.phrases == one.phrases
+    assert [d.text for d in two.corpus.documents] == [d.text for d in one.corpus.documents]
+    assert "[PERSON_1]" in two.corpus.documents[0].text
+    assert not any(name in d.text for d in two.corpus.documents for name in names)

@@ -11,9 +11,53 @@ checks that POS, morphology and lemmas are identical to the original component's
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SIMPLE_KEYS = {"TAG", "LOWER", "IS_SPACE"}
+
+
+def _expand(pattern: list[dict]) -> list[list[dict]]:
+    """A one-token pattern tested only on TAG, LOWER and IS_SPACE, by equality or by a
+    set of values (``{"IN": [...]}``), as the equality patterns it stands for (each is a
+    dictionary key); ``[]`` for any other pattern."""
+    if len(pattern) != 1 or not set(pattern[0]) <= SIMPLE_KEYS:
+        return []
+    options: list[dict] = [{}]
+    for key, value in pattern[0].items():
+        if isinstance(value, (str, bool)):
+            values = [value]
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            values = list(dict.fromkeys(value["IN"]))
+        else:
+            return []
+        options = [{**option, key: v} for option in options for v in values]
+    return [[option] for option in options]
+
+
+def _lower_need(token: dict) -> tuple[str, Any]:
+    spec = token.get("LOWER", token.get("ORTH"))
+    if isinstance(spec, str):
+        return ("word", spec.lower())
+    if isinstance(spec, dict) and set(spec) == {"IN"}:
+        return ("words", {str(v).lower() for v in spec["IN"]})
+    if isinstance(spec, dict) and set(spec) == {"REGEX"} and "LOWER" in token:
+        return ("regex", re.compile(spec["REGEX"]))
+    return ("any", None)
+
+
+def _cost(need: tuple[str, Any]) -> int:
+    return {"word": 0, "words": 1, "regex": 2}.get(need[0], 3)
+
+
+def _accepts(kind: str, value: Any, lowers: set[str]) -> bool:
+    if kind == "word":
+        return value in lowers
+    if kind == "words":
+        return not lowers.isdisjoint(value)
+    if kind == "regex":
+        return any(value.search(lower) for lower in lowers)
+    return True
 
 
 class FastAttributeRuler:
@@ -27,22 +71,33 @@ class FastAttributeRuler:
         self.index: dict[tuple[str, Any], list[tuple[int, dict]]] = {}
         self.matcher = Matcher(ruler.vocab, validate=False)
         has_complex = False
+        # what each remaining rule needs of every token, for ``may_match_complex``
+        self._needs: list[list[tuple[str, Any]]] = []
         for attr_id, entry in enumerate(ruler.patterns):
             for pattern in entry["patterns"]:
                 if any("DEP" in token for token in pattern):
                     continue  # no parser: DEP is never set, so these never match
-                if (
-                    len(pattern) == 1
-                    and set(pattern[0]) <= SIMPLE_KEYS
-                    and all(isinstance(v, (str, bool)) for v in pattern[0].values())
-                ):
-                    constraints = dict(pattern[0])
+                for simple in _expand(pattern):
+                    constraints = dict(simple[0])
                     key = next(iter(sorted(constraints.items(), key=lambda kv: kv[0] != "LOWER")))
                     self.index.setdefault(key, []).append((attr_id, constraints))
-                else:
-                    self.matcher.add(str(attr_id), [pattern])
-                    has_complex = True
+                if _expand(pattern):
+                    continue
+                self.matcher.add(str(attr_id), [pattern])
+                has_complex = True
+                # word tests first: they are cheap and usually settle it
+                needs = sorted((_lower_need(token) for token in pattern), key=_cost)
+                self._needs.append(needs)
         self.has_complex = has_complex
+
+    def may_match_complex(self, lowers: set[str]) -> bool:
+        """Whether a multi-token or regular-expression rule could match a doc whose
+        distinct lower-cased token texts are ``lowers``: every token of the rule must find
+        a text it accepts (a necessary condition; ``True`` whenever it cannot tell)."""
+        for needs in self._needs:
+            if all(_accepts(kind, value, lowers) for kind, value in needs):
+                return True
+        return False
 
     def __call__(self, doc: Any) -> Any:
         from spacy.tokens._retokenize import set_token_attrs
@@ -68,3 +123,55 @@ class FastAttributeRuler:
         for attr_id, start, end in matches:
             set_token_attrs(doc[start:end][self.indices[attr_id]], self.attrs[attr_id])
         return doc
+
+
+class RulerLemmatizer:
+    """The attribute ruler and the rule lemmatizer in one memoised pass.
+
+    Without the parser, a token's POS and morphology from the single-token rules depend
+    only on its text and fine tag, and the English rule lemmatizer depends only on those
+    (text, POS, morphology). So the three attributes are computed once per distinct
+    (ORTH, TAG) pair, by the original rules, and written back to the whole ``Doc`` with
+    one ``Doc.from_array``. A document that any multi-token or regular-expression rule
+    matches ("gon na", "y' all", "nothin'") goes through the rules token by token instead,
+    exactly as before. Output is identical to ``attribute_ruler`` + ``lemmatizer``
+    (``tests/test_preprocess.py``).
+    """
+
+    def __init__(self, ruler: Any, lemmatizer: Any) -> None:
+        self.rules = FastAttributeRuler(ruler)
+        self.lemmatizer = lemmatizer
+        self.memo: dict[tuple[int, int], tuple[int, int, int]] = {}
+
+    def __call__(self, doc: Any) -> Any:
+        from spacy.attrs import LEMMA, LOWER, MORPH, ORTH, POS, TAG
+
+        if len(doc) == 0:
+            return doc
+        import numpy
+
+        keys = doc.to_array([ORTH, TAG, LOWER])
+        if self.rules.has_complex:
+            strings = doc.vocab.strings
+            lowers = {strings[h] for h in set(keys[:, 2].tolist())}
+            if self.rules.may_match_complex(lowers):
+                return self.lemmatizer(self.rules(doc))
+        memo = self.memo
+        keys = keys[:, :2].tolist()
+        values = []
+        for i, (orth, tag) in enumerate(keys):
+            value = memo.get((orth, tag))
+            if value is None:
+                value = self._compute(doc[i : i + 1])
+                memo[(orth, tag)] = value
+            values.append(value)
+        doc.from_array([POS, MORPH, LEMMA], numpy.asarray(values, dtype="uint64"))
+        return doc
+
+    def _compute(self, span: Any) -> tuple[int, int, int]:
+        """POS, morphology and lemma of a one-token span by the original rules."""
+        token = span.as_doc()[0]  # a copy: the caller's doc is written once, by from_array
+        self.rules(token.doc)
+        if token.lemma == 0:
+            token.lemma_ = self.lemmatizer.lemmatize(token)[0]
+        return int(token.pos), int(token.morph.key), int(token.lemma)

@@ -42,10 +42,11 @@ from upstreamnlp.preprocess.options import PreprocessOptions
 from upstreamnlp.preprocess.tokens import (
     BREAK,
     default_phrase_min_count,
-    extract_tokens,
     filter_vocabulary,
     learn_phrases,
+    place_items,
     select_tokens,
+    token_items,
 )
 
 #: Tried in order; the first importable one is used.
@@ -115,19 +116,22 @@ def _register_lowercase_lemmas() -> None:
 
 
 def _use_fast_ruler(nlp: Any) -> None:
-    """Swap spaCy's attribute_ruler for the same rules applied by dictionary look-up."""
+    """Swap spaCy's attribute_ruler and lemmatizer for the same rules applied once per
+    distinct (word, tag) pair (``fast_ruler.RulerLemmatizer``). Only without the parser:
+    some of the ruler's rules test dependency labels."""
     from spacy.language import Language
 
-    from upstreamnlp.preprocess.fast_ruler import FastAttributeRuler
+    from upstreamnlp.preprocess.fast_ruler import RulerLemmatizer
 
-    if not Language.has_factory("upstreamnlp_fast_attribute_ruler"):
+    if not Language.has_factory("upstreamnlp_ruler_lemmatizer"):
 
-        @Language.factory("upstreamnlp_fast_attribute_ruler")
+        @Language.factory("upstreamnlp_ruler_lemmatizer")
         def _factory(nlp: Any, name: str) -> Any:
-            return FastAttributeRuler(nlp.get_pipe("attribute_ruler"))
+            return RulerLemmatizer(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
 
-    nlp.add_pipe("upstreamnlp_fast_attribute_ruler", after="attribute_ruler")
+    nlp.add_pipe("upstreamnlp_ruler_lemmatizer", after="lemmatizer")
     nlp.remove_pipe("attribute_ruler")
+    nlp.remove_pipe("lemmatizer")
 
 
 def load_pipeline(
@@ -135,19 +139,22 @@ def load_pipeline(
     ner: bool = True,
     reuse: bool = True,
     fast_ruler: bool = True,
+    fast_matmul: bool = True,
 ) -> tuple[Any, str]:
     """The spaCy pipeline for preprocessing and its name+version for the run manifest.
 
     ``components`` are the ones to keep (default: tagger, attribute ruler, lemmatizer and
     their tok2vec); ``ner`` adds the entity recogniser for de-identification. Everything
     else (parser, senter) is excluded, which is most of the speed-up over ``spacy.load``.
-    ``fast_ruler`` applies the attribute ruler's rules by look-up (same output, see
-    ``fast_ruler.py``). Falls back to ``spacy.blank("en")`` with lookup lemmas
+    ``fast_ruler`` applies the attribute ruler's and lemmatizer's rules once per distinct
+    (word, tag) pair when the parser is not loaded, and ``fast_matmul`` does the neural
+    components' matrix products with numpy's BLAS (same output, see ``fast_ruler.py`` and
+    ``fast_ops.py``). Falls back to ``spacy.blank("en")`` with lookup lemmas
     (spacy-lookups-data) and warns.
     """
     keep = list(components or DEFAULT_COMPONENTS) + (["ner"] if ner else [])
     name = resolve_pipeline_name()
-    cache_key = (name, tuple(keep), fast_ruler)
+    cache_key = (name, tuple(keep), fast_ruler, fast_matmul)
     if reuse and cache_key in _LOADED:
         return _LOADED[cache_key]
     nlp = None
@@ -159,8 +166,16 @@ def load_pipeline(
         # names absent from a package are ignored by exclude, so one load is enough
         nlp = module.load(exclude=[pipe for pipe in _SM_COMPONENTS if pipe not in keep])
         name = f"{package}-{_package_version(package)}"
-        if fast_ruler and "attribute_ruler" in nlp.pipe_names:
+        if (
+            fast_ruler
+            and {"attribute_ruler", "lemmatizer"} <= set(nlp.pipe_names)
+            and "parser" not in nlp.pipe_names
+        ):
             _use_fast_ruler(nlp)
+        if fast_matmul:
+            from upstreamnlp.preprocess.fast_ops import use_fast_matmul
+
+            use_fast_matmul(nlp)
         break
     if nlp is None:
         import spacy
@@ -320,6 +335,7 @@ def preprocess(
     for seg in corpus.segments:
         by_doc.setdefault(seg.doc_id, []).append(seg)
     entries: dict[str, dict] = {}
+    doc_keys: list[str] = []
     todo: list[tuple[Document, list[Segment], bool, str]] = []
     for document in corpus.documents:
         segments = by_doc.get(document.id, [])
@@ -327,6 +343,7 @@ def preprocess(
         key = cache.key(
             document.text, [(s.start_char, s.end_char) for s in segments], settings_keys[deid]
         )
+        doc_keys.append(key)
         entry = cache.get(key)
         if entry is None:
             todo.append((document, segments, deid, key))
@@ -382,12 +399,27 @@ def preprocess(
     new_corpus.warnings = list(corpus.warnings)
 
     segment_ids = [s.id for s in modelled]
-    pos = options.pos if not name.startswith("blank") else None
-    runs = [
-        select_tokens(cached_tokens[sid], pos, options.extra_stopwords, options.min_token_len)
-        for sid in segment_ids
-    ]
-    tokens, phrases = _phrases_and_vocabulary(runs, options, apply_filters=True)
+    # the modelling steps are cached too, keyed by spaCy's entries and their own settings:
+    # an unchanged re-run reads its tokens; a changed modelling setting recomputes them here
+    result_key = settings_hash(
+        {
+            "documents": hashlib.sha256("".join(doc_keys).encode("ascii")).hexdigest(),
+            "segments": hashlib.sha256("\n".join(segment_ids).encode("utf-8")).hexdigest(),
+            "modelling": options.model_dump(mode="json", exclude=_SPACY_SETTINGS),
+            "pipeline": name,
+        }
+    )
+    stored = cache.get_result(result_key) if not todo else None
+    if stored is not None:
+        tokens, phrases = stored
+    else:
+        pos = options.pos if not name.startswith("blank") else None
+        runs = [
+            select_tokens(cached_tokens[sid], pos, options.extra_stopwords, options.min_token_len)
+            for sid in segment_ids
+        ]
+        tokens, phrases = _phrases_and_vocabulary(runs, options, apply_filters=True)
+        cache.put_result(result_key, (tokens, phrases))
     return _result(
         new_corpus,
         segment_ids,
@@ -401,6 +433,18 @@ def preprocess(
         spacy_texts,
         len(corpus.segments),
     )
+
+
+#: Options that change spaCy's pass (in the per-document key); the rest are modelling settings.
+_SPACY_SETTINGS = {
+    "deidentify",
+    "deidentify_papers",
+    "ner_labels",
+    "privacy_list",
+    "urls",
+    "n_process",
+    "batch_size",
+}
 
 
 def _terms_hash(terms: Sequence[PrivacyTerm]) -> str:
@@ -508,6 +552,7 @@ def _run_spacy(
     if progress:
         total = sum(len(_pieces(doc, segs, deid)) for doc, segs, deid, _ in todo)
         bar = _progress(total)
+    pool = _worker_pool(nlp, options.n_process)
     try:
         chunk: list = []
         size = 0
@@ -515,13 +560,58 @@ def _run_spacy(
             chunk.append(item)
             size += len(item[1]) + 1
             if size >= chunk_pieces:
-                yield from _run_chunk(nlp, chunk, deidentifier, options, bar)
+                yield from _run_chunk(nlp, chunk, deidentifier, options, bar, pool)
                 chunk, size = [], 0
         if chunk:
-            yield from _run_chunk(nlp, chunk, deidentifier, options, bar)
+            yield from _run_chunk(nlp, chunk, deidentifier, options, bar, pool)
     finally:
         if bar is not None:
             bar[0].stop()
+        if pool is not None:
+            pool.terminate()
+            global _WORKER_NLP
+            _WORKER_NLP = None
+
+
+#: The pipeline forked worker processes use (set just before the pool forks).
+_WORKER_NLP: Any = None
+
+
+def _worker_pool(nlp: Any, n_process: int) -> Any:
+    """``n_process`` forked workers that run spaCy and return only what preprocessing
+    keeps (entity spans and token items), so little crosses between processes. Forking
+    shares the loaded pipeline instead of loading it again in every worker. Where
+    processes cannot be forked (Windows), one process does the work, with a warning."""
+    import multiprocessing
+
+    if n_process <= 1:
+        return None
+    if "fork" not in multiprocessing.get_all_start_methods():
+        _warn_once("n_process > 1 needs processes started by fork; using one process.")
+        return None
+    global _WORKER_NLP
+    _WORKER_NLP = nlp
+    return multiprocessing.get_context("fork").Pool(n_process)
+
+
+def _parse_batch(args: tuple[list[str], list[int], list[str], int]) -> list[tuple[list, list]]:
+    """What a forked worker runs: :func:`_parse` with the pipeline it inherited."""
+    return _parse(_WORKER_NLP, *args)
+
+
+def _parse(
+    nlp: Any, texts: list[str], starts: list[int], disable: list[str], batch_size: int
+) -> list[tuple[list, list]]:
+    """spaCy over ``texts`` (starting at ``starts`` in their documents) with ``disable``
+    switched off: per text, its entities as (start, end, label) and its token items."""
+    out = []
+    with _one_blas_thread(), nlp.select_pipes(disable=disable):
+        for spacy_doc, start in zip(nlp.pipe(texts, batch_size=batch_size), starts, strict=True):
+            entities = [
+                (start + ent.start_char, start + ent.end_char, ent.label_) for ent in spacy_doc.ents
+            ]
+            out.append((entities, token_items(spacy_doc, start)))
+    return out
 
 
 def _run_chunk(
@@ -530,6 +620,7 @@ def _run_chunk(
     deidentifier: Deidentifier,
     options: PreprocessOptions,
     bar: Any,
+    pool: Any = None,
 ) -> Iterator[tuple[str, dict, int]]:
     has_ner = "ner" in nlp.pipe_names
     with_ner: list[tuple[str, tuple[int, int]]] = []
@@ -554,20 +645,31 @@ def _run_chunk(
                     with_ner.append((sub_text, (index, sub_start)))
                 elif not is_gap:  # a gap only matters for NER (labels, headers)
                     without.append((sub_text, (index, sub_start)))
-    parsed: dict[int, list[tuple[int, Any]]] = {i: [] for i in range(len(chunk))}
+    parsed: dict[int, list[tuple[int, list, list]]] = {i: [] for i in range(len(chunk))}
     for items, disable in ((with_ner, []), (without, ["ner"] if has_ner else [])):
         if not items:
             continue
-        with nlp.select_pipes(disable=disable):
-            for spacy_doc, (index, start) in nlp.pipe(
-                items,
-                as_tuples=True,
-                batch_size=options.batch_size,
-                n_process=options.n_process,
-            ):
-                parsed[index].append((start, spacy_doc))
+        texts = [text for text, _ in items]
+        starts = [start for _, (_index, start) in items]
+        if pool is None:
+            results = _parse(nlp, texts, starts, disable, options.batch_size)
+        else:
+            step = max(1, options.batch_size * 4)
+            batches = [
+                (texts[i : i + step], starts[i : i + step], disable, options.batch_size)
+                for i in range(0, len(texts), step)
+            ]
+            results = [r for batch in pool.imap(_parse_batch, batches) for r in batch]
+        for (entities, token_list), (_text, (index, start)) in zip(results, items, strict=True):
+            parsed[index].append((start, entities, token_list))
     for index, item in enumerate(chunk):
         yield _finish(item, sorted(parsed[index], key=lambda p: p[0]), deidentifier)
+
+
+def _one_blas_thread() -> Any:
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"”’)]*\s+|\n+")
@@ -644,7 +746,7 @@ def _pieces(document: Document, segments: list[Segment], deid: bool) -> list[tup
 
 def _finish(
     item: tuple[Document, list[Segment], bool, str],
-    parsed: list[tuple[int, Any]],
+    parsed: list[tuple[int, list, list]],
     deidentifier: Deidentifier,
 ) -> tuple[str, dict, int]:
     """Plan one document's replacements and cut its tokens into segments."""
@@ -652,11 +754,7 @@ def _finish(
     replacements: list[Replacement] = []
     speakers: list[str | None] = [None] * len(segments)
     if deid:
-        entities = [
-            (start + ent.start_char, start + ent.end_char, ent.label_)
-            for start, spacy_doc in parsed
-            for ent in spacy_doc.ents
-        ]
+        entities = [entity for _start, found, _items in parsed for entity in found]
         replacements, speaker_map = deidentifier.plan(
             document.text, entities, [s.speaker for s in segments]
         )
@@ -666,8 +764,8 @@ def _finish(
         ]
     exclude = [(r.start, r.end) for r in replacements]
     positioned: list[tuple[int, Any]] = []
-    for start, spacy_doc in parsed:
-        positioned.extend(extract_tokens(spacy_doc, start, exclude, with_offsets=True))
+    for _start, _found, items in parsed:
+        positioned.extend(place_items(items, exclude))
     positioned.sort(key=lambda p: p[0])
     starts = [p[0] for p in positioned]
     seg_tokens = []

@@ -60,6 +60,110 @@ BREAK = None  # a token position where phrases must not join (punctuation, a pla
 CachedToken = tuple[str, str, bool]  # (lower-cased lemma, coarse POS, spaCy stop word)
 
 
+#: what ``token_items`` gives for tokens that are not terms
+SKIP = 0  # spaces, numbers, URLs, e-mails, tokens without a letter: dropped
+PUNCT = 1  # punctuation and symbols: a break between terms
+
+_HYPHENS = ("-", "‐", "–")
+_MEMOS: dict[str, dict[tuple[int, int, int], Any]] = {}
+
+
+def token_items(doc: Any, offset: int = 0) -> list[tuple[int, int, Any]]:
+    """``(start, end, value)`` per token of ``doc`` in document offsets (``offset`` is
+    where ``doc`` starts), with hyphenated words merged ("co-production", "smoke-free").
+    ``value`` is ``(lemma, pos, stop)`` for a term, ``PUNCT`` or ``SKIP``.
+
+    Reads the ``Doc`` as arrays and classifies each distinct (word, lemma, POS) once:
+    every property used is a property of that triple, so the per-token Python work is a
+    dictionary look-up (``benchmarks/bench_preprocess.py``)."""
+    from spacy.attrs import IDX, IS_ALPHA, LEMMA, LENGTH, ORTH, POS, SPACY
+
+    n = len(doc)
+    if n == 0:
+        return []
+    rows = doc.to_array([IDX, LENGTH, SPACY, ORTH, LEMMA, POS, IS_ALPHA]).tolist()
+    lang = doc.lang_ or "en"
+    memo = _MEMOS.setdefault(lang, {})
+    strings = doc.vocab.strings
+    hyphens = {strings.add(h) for h in _HYPHENS}
+    out: list[tuple[int, int, Any]] = []
+    i = 0
+    while i < n:
+        idx, length, _space, orth, lemma, pos, alpha = rows[i]
+        j = i
+        while (
+            j + 2 < n
+            and rows[j][2] == 0
+            and rows[j + 1][3] in hyphens
+            and rows[j + 1][2] == 0
+            and rows[j + 2][6]
+            and rows[j][6]
+        ):
+            j += 2
+        if j > i:
+            end = offset + rows[j][0] + rows[j][1]
+            out.append((offset + idx, end, _hyphenated(doc, i, j)))
+            i = j + 1
+            continue
+        value = memo.get((orth, lemma, pos))
+        if value is None:
+            value = _classify(doc[i])
+            memo[(orth, lemma, pos)] = value
+        out.append((offset + idx, offset + idx + length, value))
+        i += 1
+    return out
+
+
+def _classify(token: Any) -> Any:
+    if token.is_space:
+        return SKIP
+    if token.is_punct or token.pos_ in ("PUNCT", "SYM"):
+        return PUNCT
+    if token.like_num or token.like_url or token.like_email:
+        return SKIP
+    text = token.lower_
+    if not any(ch.isalpha() for ch in text):
+        return SKIP
+    stops = _stop_words(token.doc)
+    lemma = (token.lemma_ or text).lower()
+    return (lemma, token.pos_, token.is_stop or lemma in stops or text in stops)
+
+
+def _hyphenated(doc: Any, i: int, j: int) -> CachedToken:
+    """One term for tokens i..j joined by hyphens; its POS is the last part's if that is
+    a content word, else the first content part's."""
+    parts = [doc[k].lower_ for k in range(i, j, 2)]
+    last = doc[j]
+    lemma = "-".join(parts + [(last.lemma_ or last.lower_).lower()])
+    part_pos = [doc[k].pos_ for k in range(i, j + 1, 2)]
+    pos = (
+        last.pos_
+        if last.pos_ in ("NOUN", "ADJ", "VERB")
+        else next((p for p in part_pos if p in ("NOUN", "ADJ", "VERB")), last.pos_)
+    )
+    return (lemma, pos, False)
+
+
+def place_items(
+    items: Sequence[tuple[int, int, Any]], exclude: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, Any]]:
+    """``(start, item)`` for the terms of ``token_items``, with ``BREAK`` at punctuation
+    and wherever a token overlaps a replaced span of ``exclude`` (document offsets)."""
+    excluded = sorted(exclude)
+    out: list[tuple[int, Any]] = []
+    ex_index = 0
+    n_excluded = len(excluded)
+    for start, end, value in items:
+        while ex_index < n_excluded and excluded[ex_index][1] <= start:
+            ex_index += 1
+        if (ex_index < n_excluded and excluded[ex_index][0] < end) or value == PUNCT:
+            if out and out[-1][1] is not BREAK:
+                out.append((start, BREAK))
+        elif value != SKIP:
+            out.append((start, value))
+    return out
+
+
 def extract_tokens(
     doc: Any,
     offset: int = 0,
@@ -71,72 +175,13 @@ def extract_tokens(
     (``offset`` is where ``doc`` starts in its document). Hyphenated words are merged:
     "co-production", "smoke-free". Numbers, URLs and e-mails are dropped.
     ``with_offsets`` gives ``(start, item)`` pairs instead, to cut tokens into segments."""
-    stops = _stop_words(doc)
-    excluded = sorted(exclude)
-    out: list = []
-    positions: list[int] = []
-    tokens = list(doc)
-    i = 0
-    n = len(tokens)
-    ex_index = 0
-    while i < n:
-        token = tokens[i]
-        # merge word-hyphen-word without spaces into one term
-        j = i
-        while (
-            j + 2 < n
-            and tokens[j].whitespace_ == ""
-            and tokens[j + 1].text in ("-", "‐", "–")
-            and tokens[j + 1].whitespace_ == ""
-            and tokens[j + 2].is_alpha
-            and tokens[j].is_alpha
-        ):
-            j += 2
-        start = offset + token.idx
-        end = offset + tokens[j].idx + len(tokens[j].text)
-        while ex_index < len(excluded) and excluded[ex_index][1] <= start:
-            ex_index += 1
-        if ex_index < len(excluded) and excluded[ex_index][0] < end:
-            if out and out[-1] is not BREAK:
-                out.append(BREAK)
-                positions.append(start)
-            i = j + 1
-            continue
-        if j > i:
-            parts = [tokens[k].lower_ for k in range(i, j, 2)]
-            last = tokens[j]
-            lemma = "-".join(parts + [(last.lemma_ or last.lower_).lower()])
-            part_pos = [tokens[k].pos_ for k in range(i, j + 1, 2)]
-            pos = (
-                last.pos_
-                if last.pos_ in ("NOUN", "ADJ", "VERB")
-                else next((p for p in part_pos if p in ("NOUN", "ADJ", "VERB")), last.pos_)
-            )
-            out.append((lemma, pos, False))
-            positions.append(start)
-            i = j + 1
-            continue
-        i += 1
-        if token.is_space:
-            continue
-        if token.is_punct or token.pos_ in ("PUNCT", "SYM"):
-            if out and out[-1] is not BREAK:
-                out.append(BREAK)
-                positions.append(start)
-            continue
-        if token.like_num or token.like_url or token.like_email:
-            continue
-        text = token.lower_
-        if not any(ch.isalpha() for ch in text):
-            continue
-        lemma = (token.lemma_ or text).lower()
-        out.append((lemma, token.pos_, token.is_stop or lemma in stops or text in stops))
-        positions.append(start)
-    if not with_offsets:
-        while out and out[-1] is BREAK:
-            out.pop()
-        return out
-    return list(zip(positions, out, strict=True))
+    placed = place_items(token_items(doc, offset), exclude)
+    if with_offsets:
+        return placed
+    out = [item for _start, item in placed]
+    while out and out[-1] is BREAK:
+        out.pop()
+    return out
 
 
 def _stop_words(doc: Any) -> frozenset:
