@@ -10,6 +10,12 @@ from upstreamnlp.errors import UpstreamError
 from upstreamnlp.models.embeddings import HashingEmbedder
 from upstreamnlp.themes import ThemeMapper, codebook_to_qdc, label_determinant_action
 from upstreamnlp.themes.codebook import Codebook, load_codebook
+from upstreamnlp.themes.determinants import (
+    ACTION_EXEMPLARS,
+    DETERMINANT_EXEMPLARS,
+    exemplar_similarity,
+)
+from upstreamnlp.themes.supervised import DeterminantActionLabeller
 
 
 def test_off_theme_passages_are_neither_and_themed_ones_get_their_usual_aspect():
@@ -113,3 +119,66 @@ def test_hashing_embedder_is_identical_across_instances_and_calls():
     b = HashingEmbedder().encode(texts[:1])
     assert np.allclose(a[:1], b)
     assert HashingEmbedder(seed=1).encode(texts[:1]).tolist() != b.tolist()
+
+
+# --- semantic evidence: similarity to exemplar sentences ---------------------------------
+
+# No cue of the rule in it, but (nearly) an action exemplar's words.
+FLUORIDE = "Fluoridating the water supply protects the teeth of the whole population."
+
+
+def test_exemplar_similarity_names_the_nearest_exemplar_of_each_kind():
+    texts = [ACTION_EXEMPLARS[0], DETERMINANT_EXEMPLARS[1]]
+    sim = exemplar_similarity(texts, HashingEmbedder())
+    assert sim.loc[0, "action_similarity"] > sim.loc[0, "determinant_similarity"]
+    assert sim.loc[1, "determinant_similarity"] > sim.loc[1, "action_similarity"]
+    assert sim.loc[0, "nearest_action"] == ACTION_EXEMPLARS[0]
+    assert sim.loc[1, "nearest_determinant"] == DETERMINANT_EXEMPLARS[1]
+
+
+def test_exemplars_tilt_a_themed_passage_and_the_evidence_quotes_the_exemplar():
+    assert FLUORIDE in ACTION_EXEMPLARS
+    themes = ["social_determinants"]  # its usual aspect is "determinant"
+    without = label_determinant_action([FLUORIDE], themes=themes)
+    assert without.loc[0, "label"] == "determinant"
+    with_exemplars = label_determinant_action([FLUORIDE], themes=themes, embedder=HashingEmbedder())
+    assert with_exemplars.loc[0, "label"] == "action"
+    assert f'S:action ~ "{FLUORIDE}"' in with_exemplars.loc[0, "evidence_terms"]
+    # The cue scores reported to researchers stay the rule's own.
+    assert with_exemplars.loc[0, "action_score"] == without.loc[0, "action_score"] == 0.0
+
+
+def test_exemplars_never_label_off_topic_or_cue_less_unthemed_talk():
+    texts = [FLUORIDE, "We campaigned for a living wage."]
+    labels = label_determinant_action(texts, themes=["none", "other"], embedder=HashingEmbedder())
+    assert list(labels["label"]) == ["neither", "neither"]
+    # Without themes, a passage with no cue stays neither: exemplars only choose an aspect.
+    plain = label_determinant_action([FLUORIDE], embedder=HashingEmbedder())
+    assert plain.loc[0, "label"] == "neither" and plain.loc[0, "evidence_terms"] == ""
+
+
+def test_the_theme_prior_cannot_make_a_passage_both():
+    text = (
+        "Poverty causes illness, leads to debt and is linked to damp and due to low pay. "
+        "We lobbied the council and we set up a scheme."
+    )
+    cues = label_determinant_action([text])
+    assert cues.loc[0, "determinant_score"] >= 4 > cues.loc[0, "action_score"]
+    # Cue action 3.5 + 1.0 for the population theme's usual aspect would reach both_min (4).
+    themed = label_determinant_action([text], themes=["population"])
+    assert themed.loc[0, "label"] == "determinant"
+
+
+def test_determinant_labeller_can_use_exemplar_similarity_features():
+    causes = ["Damp housing and low wages make people ill.", DETERMINANT_EXEMPLARS[0]]
+    actions = ["We set up a tenants campaign and lobbied the council.", ACTION_EXEMPLARS[1]]
+    texts, labels = causes + actions, ["determinant"] * 2 + ["action"] * 2
+    embedder = HashingEmbedder()
+    plain = DeterminantActionLabeller(embedder=embedder, use_words=False, use_exemplars=False)
+    plain.fit(texts, labels)
+    extra = DeterminantActionLabeller(embedder=embedder, use_words=False).fit(texts, labels)
+    assert extra.n_features_ == plain.n_features_ + 3
+    assert list(extra.predict([ACTION_EXEMPLARS[2], DETERMINANT_EXEMPLARS[2]])) == [
+        "action",
+        "determinant",
+    ]

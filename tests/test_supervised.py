@@ -182,6 +182,8 @@ def test_run_learns_from_the_coded_sample_and_records_it(study, coded_run):
     assert info["path"].endswith("coded.csv") and len(info["sha256"]) == 64
     assert info["n_passages"] == 12
     assert info["passages_per_theme"] == {t: 4 for t in SENTENCES}
+    # self-training on the run's uncoded segments is recorded
+    assert 0 < info["self_trained_segments"] <= len(pd.read_csv(coded_run / "assignments.csv"))
     assignments = pd.read_csv(coded_run / "assignments.csv")
     assert (assignments["label_source"] == "coded-sample").all()
     # no raw text is kept in the copy of the coded sample
@@ -285,3 +287,30 @@ def test_unknown_document_in_coded_sample_is_an_error(study, coded_run):
     coded.loc[0, "doc_id"] = "T99"
     with pytest.raises(UpstreamError, match="doc_id 'T99' is not a document of this run"):
         coded_passage_texts(coded, corpus, source="coded.csv")
+
+
+def test_self_training_adds_confident_uncoded_segments_and_can_be_switched_off():
+    coded_texts, coded_labels = _passages(12, seed=3)
+    uncoded, _ = _passages(60, seed=4)  # the corpus's other segments, never coded
+    test_texts, test_labels = _passages(30, seed=5)
+    labeller = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1, self_train_threshold=0.5)
+    labeller.fit(coded_texts, coded_labels, unlabelled=uncoded)
+    assert 0 < labeller.n_self_trained_ <= 60
+    assert np.mean(labeller.predict(test_texts) == np.array(test_labels)) >= 0.8
+    off = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1, self_train_threshold=None)
+    off.fit(coded_texts, coded_labels, unlabelled=uncoded)
+    assert off.n_self_trained_ == 0
+    # no uncoded segments given: plain supervised learning
+    plain = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1).fit(coded_texts, coded_labels)
+    assert plain.n_self_trained_ == 0
+
+
+@pytest.mark.slow
+def test_theme_quotes_follow_the_coded_sample_labels(study, coded_run):
+    assignments = pd.read_csv(coded_run / "assignments.csv").set_index("segment_id")
+    quotes = pd.read_csv(coded_run / "quotes.csv")
+    theme_quotes = quotes[quotes["kind"] == "theme"]
+    assert len(theme_quotes)
+    # every quote shown for a theme is a segment the run's final labels give that theme
+    final = theme_quotes["segment_id"].map(assignments["theme"])
+    assert (final == theme_quotes["key"]).all()

@@ -291,6 +291,27 @@ def test_evidence_quotes_trace_back_to_segments(planted_mapper):
     assert figure.axes and len(figure.axes[0].get_yticklabels()) == 5
 
 
+def test_evidence_quotes_can_follow_other_final_labels(planted_mapper):
+    """With a coded sample, quotes show the labeller's labels, ranked by its probability."""
+    mapper, texts, _ = planted_mapper
+    ids = mapper.theme_ids_
+    labels = np.array([ids[i % 2] for i in range(len(texts))], dtype=object)
+    scores = np.zeros((len(texts), len(ids)))
+    scores[np.arange(len(texts)), [i % 2 for i in range(len(texts))]] = np.linspace(
+        0.2, 0.9, len(texts)
+    )
+    quotes = evidence_quotes(mapper, n=2, theme_labels=labels, theme_scores=scores)
+    themes = quotes[quotes["kind"] == "theme"]
+    assert set(themes["key"]) == {ids[0], ids[1]}
+    for row in themes.itertuples():
+        assert labels[int(row.segment_id)] == row.key
+    # the most probable segments come first
+    top = themes[themes["key"] == ids[0]].iloc[0]
+    assert top["score"] == scores[labels == ids[0], 0].max().round(6)
+    with pytest.raises(UpstreamError, match="theme_scores"):
+        evidence_quotes(mapper, theme_labels=labels, theme_scores=scores[:, :2])
+
+
 DETERMINANT_ACTION = [
     ("Poverty makes people ill.", "determinant"),
     ("Damp housing leads to asthma in children.", "determinant"),

@@ -379,13 +379,15 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         else:
             assignments["theme"] = "none"
             assignments["theme_score"] = 0.0
-        det = label_determinant_action(texts, themes=assignments["theme"].tolist())
+        det = label_determinant_action(
+            texts, themes=assignments["theme"].tolist(), embedder=embedder
+        )
         assignments["determinant_or_action"] = det["label"].to_numpy()
         assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
         training = None
         if config.theme_mapping.coded_sample is not None:
             training = _learn_coded_sample(
-                config, folder, result, raw_corpus, corpus, texts, embedder, assignments
+                config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
         for column in ("start_char", "end_char", "speaker_role"):
             assignments[column] = modelled[column].to_numpy()
@@ -478,7 +480,7 @@ def _map_themes(
     config, folder, result, model, modelled, tokens, texts, embedder, assignments
 ) -> None:
     from upstreamnlp.report.figures import save_figure
-    from upstreamnlp.themes.evidence import evidence_quotes, theme_heatmap
+    from upstreamnlp.themes.evidence import theme_heatmap
     from upstreamnlp.themes.mapping import ThemeMapper
 
     params: dict[str, Any] = {"self_train": config.theme_mapping.self_train}
@@ -498,14 +500,7 @@ def _map_themes(
     ).to_csv(folder / "topic_labels.csv", index=False)
     assignments["theme"] = labels["theme"].to_numpy()
     assignments["theme_score"] = labels["theme_score"].to_numpy()
-    quotes = evidence_quotes(mapper, segments=modelled, n=config.theme_mapping.n_quotes)
-    for column in ("role", "discipline"):
-        if column in modelled and column not in quotes:
-            quotes[column] = quotes["segment_id"].map(
-                dict(zip(modelled["segment_id"], modelled[column], strict=True))
-            )
-    quotes.to_csv(folder / "quotes.csv", index=False)
-    result.quotes = quotes
+    _write_quotes(config, folder, result, modelled)
     save_figure(
         theme_heatmap(mapper.theme_map_, result.topic_labels),
         folder / "figures",
@@ -513,8 +508,30 @@ def _map_themes(
     )
 
 
+def _write_quotes(config, folder, result, modelled, labels=None, scores=None) -> None:
+    """``quotes.csv``: the best quotes per theme and topic; with ``labels``/``scores`` (a
+    coded-sample labeller's labels and per-theme probabilities) theme quotes follow those
+    final labels instead of the zero-shot mapper's."""
+    from upstreamnlp.themes.evidence import evidence_quotes
+
+    quotes = evidence_quotes(
+        result.mapper,
+        segments=modelled,
+        n=config.theme_mapping.n_quotes,
+        theme_labels=labels,
+        theme_scores=scores,
+    )
+    for column in ("role", "discipline"):
+        if column in modelled and column not in quotes:
+            quotes[column] = quotes["segment_id"].map(
+                dict(zip(modelled["segment_id"], modelled[column], strict=True))
+            )
+    quotes.to_csv(folder / "quotes.csv", index=False)
+    result.quotes = quotes
+
+
 def _learn_coded_sample(
-    config, folder, result, raw_corpus, corpus, texts, embedder, assignments
+    config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
 ) -> pd.DataFrame:
     """Train the supervised labellers on the researcher's coded passages and relabel every
     modelled segment (``label_source`` "coded-sample"). Writes ``coded_sample.csv``
@@ -540,13 +557,20 @@ def _learn_coded_sample(
     coded_texts = coded_passage_texts(coded, corpus, raw_corpus, source=path)
     seed = config.model.seed
     theme_labeller = CodedSampleLabeller(codebook, embedder, seed=seed)
-    theme_labeller.fit(coded_texts, coded["theme"])
+    # the run's segments, uncoded, for one round of self-training (supervised.py)
+    theme_labeller.fit(coded_texts, coded["theme"], unlabelled=texts)
     proba = theme_labeller.predict_proba(texts)
     predicted = theme_labeller.classes_[proba.argmax(axis=1)]
     themes = np.where(predicted == "other", "none", predicted)
     assignments["theme"] = themes
     assignments["theme_score"] = np.round(proba.max(axis=1), 6)
     assignments["label_source"] = "coded-sample"
+    # quotes follow the final labels, ranked by the labeller's probability of the theme
+    classes = list(theme_labeller.classes_)
+    per_theme = np.column_stack(
+        [proba[:, classes.index(t)] if t in classes else np.zeros(len(texts)) for t in codebook.ids]
+    )
+    _write_quotes(config, folder, result, modelled, themes, per_theme)
     det_counts: dict[str, int] = {}
     if "determinant_or_action" in coded.columns:
         has_det = coded["determinant_or_action"].astype(str).str.strip() != ""
@@ -567,6 +591,7 @@ def _learn_coded_sample(
         "n_passages": len(coded),
         "passages_per_theme": {str(k): int(v) for k, v in coded["theme"].value_counts().items()},
         "passages_per_determinant_or_action": det_counts,
+        "self_trained_segments": int(theme_labeller.n_self_trained_),
         "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
         "copy": "coded_sample.csv",
     }

@@ -4,7 +4,7 @@ action, evidence quotes, and validation against human coding."""
 from __future__ import annotations
 
 from upstreamnlp.themes.codebook import Codebook, Theme, codebook_to_qdc, load_codebook
-from upstreamnlp.themes.determinants import label_determinant_action
+from upstreamnlp.themes.determinants import exemplar_similarity, label_determinant_action
 from upstreamnlp.themes.evidence import evidence_quotes, theme_heatmap
 from upstreamnlp.themes.mapping import EMERGENT, MIXED, NONE, ThemeMapper, label_segments
 from upstreamnlp.themes.validation import (
@@ -26,6 +26,7 @@ __all__ = [
     "codebook_to_qdc",
     "cohen_kappa",
     "evidence_quotes",
+    "exemplar_similarity",
     "label_determinant_action",
     "label_segments",
     "load_codebook",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from upstreamnlp.errors import UpstreamError
+
 QUOTE_COLUMNS = [
     "kind",
     "key",
@@ -37,6 +39,8 @@ def evidence_quotes(
     segments: pd.DataFrame | None = None,
     n: int = 5,
     texts: list[str] | None = None,
+    theme_labels=None,
+    theme_scores: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``n`` best quotes for every theme and every topic of a fitted ``ThemeMapper``.
 
@@ -44,6 +48,9 @@ def evidence_quotes(
     doc_id, speaker_role, start_char, end_char, text: the de-identified text). Theme quotes
     are the segments labelled with the theme, ranked by their combined theme score; topic
     quotes are the segments whose dominant topic it is, ranked by topic weight.
+    ``theme_labels`` and ``theme_scores`` (segments x the mapper's themes) replace the
+    mapper's labels and combined scores, e.g. with a coded-sample labeller's labels and
+    probabilities, so that the quotes show what the run's final labels say.
     Returns columns: kind (theme/topic), key, rank, segment_id, doc_id, speaker_role,
     start_char, end_char, score, text.
     """
@@ -51,15 +58,34 @@ def evidence_quotes(
     if labels is None:
         labels = mapper.label_segments()
     n_rows = len(labels)
+    theme_of = labels["theme"].to_numpy()
+    combined = mapper.segment_combined_
+    if theme_labels is not None:
+        theme_of = np.asarray(theme_labels, dtype=object)
+        combined = np.asarray(theme_scores, dtype=float) if theme_scores is not None else None
+        if (
+            len(theme_of) != n_rows
+            or combined is None
+            or combined.shape
+            != (
+                n_rows,
+                len(mapper.theme_ids_),
+            )
+        ):
+            raise UpstreamError(
+                f"theme_labels/theme_scores need {n_rows} rows and "
+                f"{len(mapper.theme_ids_)} score columns",
+                where="evidence_quotes",
+                fix="pass one label and one row of per-theme scores per modelled segment",
+            )
     info = _segment_info(segments, n_rows)
     if texts is not None:
         info["text"] = list(texts)
     elif info["text"].isna().all():
         info["text"] = list(mapper.texts_)
     rows = []
-    combined = mapper.segment_combined_
     for j, theme_id in enumerate(mapper.theme_ids_):
-        idx = np.flatnonzero(labels["theme"].to_numpy() == theme_id)
+        idx = np.flatnonzero(theme_of == theme_id)
         order = idx[np.lexsort((idx, -combined[idx, j]))][:n]
         for rank, i in enumerate(order, start=1):
             rows.append(
