@@ -264,6 +264,7 @@ def train_and_label(
     texts: list[str],
     unlabelled: list[str] | None = None,
     passages: list[str] | None = None,
+    examples: pd.DataFrame | None = None,
     **theme_params,
 ):
     """Theme and determinant/action labels of every segment (and of ``passages``, when
@@ -274,10 +275,21 @@ def train_and_label(
     codebook = load_codebook(state["config"].themes)
     seed = state["config"].model.seed
     embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
+    train_themes = list(coded["theme"])
+    train_det = list(coded["determinant_or_action"])
+    if examples is not None:  # the codebook's example passages join the coded ones
+        texts = list(texts) + list(examples["text"])
+        train_themes += list(examples["theme"])
+        train_det += list(examples["determinant_or_action"])
     themes = CodedSampleLabeller(codebook, embedder, seed=seed, **theme_params)
-    themes.fit(texts, coded["theme"], unlabelled=unlabelled)
+    themes.fit(texts, train_themes, unlabelled=unlabelled)
     det = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
-    det.fit(texts, coded["determinant_or_action"], themes=list(coded["theme"]))
+    keep = [i for i, label in enumerate(train_det) if label]
+    det.fit(
+        [texts[i] for i in keep],
+        [train_det[i] for i in keep],
+        themes=[train_themes[i] for i in keep],
+    )
     out = []
     for targets in (state["texts"], passages):
         if targets is None:
@@ -306,7 +318,7 @@ def passage_figures(gold: pd.DataFrame, themes, det) -> tuple[float, float, floa
     return (t.kappa, t.macro_f1, d.kappa, d.macro_f1)
 
 
-def cross_validate(state, gold, texts, folds, share: float = 1.0, **theme_params):
+def cross_validate(state, gold, texts, folds, share: float = 1.0, examples=None, **theme_params):
     """Pooled labels of grouped cross-validation: every segment and every coded passage is
     labelled by labellers trained on the coded passages of *other* documents (a random
     ``share`` of them, for the learning curve); self-training sees only those documents'
@@ -333,12 +345,86 @@ def cross_validate(state, gold, texts, folds, share: float = 1.0, **theme_params
             [texts[i] for i in idx],
             unlabelled=pool,
             passages=[texts[i] for i in held_idx],
+            examples=examples,
             **theme_params,
         )
         mask = np.isin(seg_docs, list(held))
         seg_theme[mask], seg_det[mask] = themes[mask], det[mask]
         psg_theme[held_idx], psg_det[held_idx] = p_themes, p_det
     return seg_theme, seg_det, psg_theme, psg_det, float(np.mean(sizes))
+
+
+def second_coder_rows(state: dict, gold: pd.DataFrame) -> list[list]:
+    """How far two coders agree, for scale: ``corpora/demo/_parts/second_coding.csv`` holds
+    150 randomly drawn gold passages coded blind by a second coder (a language model given
+    only the domain brief and the codebook, not the gold or the corpus). Rows: the second
+    coder against the gold, and the zero-shot run against the gold on the same passages."""
+    from upstreamnlp.themes.validation import agreement
+
+    second = load_gold(ROOT / "corpora" / "demo" / "_parts" / "second_coding.csv")
+    keys = ["doc_id", "start_char", "end_char"]
+    both = gold.merge(second, on=keys, suffixes=("", "_second"))
+    t = agreement(list(both["theme"]), list(both["theme_second"]))
+    d = agreement(list(both["determinant_or_action"]), list(both["determinant_or_action_second"]))
+    zero_shot = run_mapper(state, self_train=False)
+    det = label_determinant_action(state["texts"], themes=zero_shot, embedder=state["embedder"])
+    same = gold.merge(second[keys], on=keys)
+    figures = score(state, zero_shot, list(det["label"]), same)["all"]
+    return [
+        [
+            "second coder (blind) vs gold",
+            "-",
+            "150 passages",
+            0,
+            (t.kappa, t.macro_f1, d.kappa, d.macro_f1),
+        ],
+        ["zero-shot run vs gold, same passages", "-", "150 passages", 0, figures],
+    ]
+
+
+def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list]:
+    """``theme_mapping.examples``: the labeller trained on configs/themes/upstream_examples.csv
+    (350 passages written from the domain brief and codebook, blind to this corpus and its
+    gold) plus the codebook's exemplars, as ``upstreamnlp run`` does: alone (no gold at
+    all; no self-training, det/action by the cue-and-exemplar rule) on DEV/TEST/ALL, and
+    added to the coded sample in 5-fold CV by document (and with 25%/50% of the coding)."""
+    from upstreamnlp.themes.supervised import CodedSampleLabeller, load_examples
+
+    codebook = load_codebook(state["config"].themes)
+    examples = load_examples(ROOT / "configs" / "themes" / "upstream_examples.csv", codebook)
+    embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
+    labeller = CodedSampleLabeller(
+        codebook, embedder, seed=state["config"].model.seed, self_train_threshold=None
+    )
+    labeller.fit(list(examples["text"]), examples["theme"])
+    predicted = labeller.predict(state["texts"])
+    themes = list(np.where(predicted == "other", "none", predicted))
+    det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
+    figures = score(state, themes, list(det["label"]), gold)
+    rows = [
+        ["codebook examples, no coding", "examples", split, 0, figures[split]]
+        for split in ("dev", "test", "all")
+    ]
+    folds = document_folds(gold, 5)
+    for share in (0.25, 0.5, 1.0):
+        seg_t, seg_d, p_t, p_d, n = cross_validate(
+            state, gold, texts, folds, share=share, examples=examples
+        )
+        name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
+        rows.append(
+            [
+                name,
+                "other folds",
+                "all, overlap-matched",
+                round(n),
+                score(state, seg_t, seg_d, gold)["all"],
+            ]
+        )
+        if share == 1.0:
+            rows.append(
+                [name, "other folds", "all, coded spans", round(n), passage_figures(gold, p_t, p_d)]
+            )
+    return rows
 
 
 def supervised_rows(state: dict, gold: pd.DataFrame) -> list[list]:
@@ -397,6 +483,8 @@ def supervised_rows(state: dict, gold: pd.DataFrame) -> list[list]:
                     passage_figures(gold, p_t, p_d),
                 ]
             )
+    rows += example_rows(state, gold, texts)
+    rows += second_coder_rows(state, gold)
     for share in (0.1, 0.25, 0.5):
         seg_t, seg_d, _, _, n = cross_validate(
             state, gold, texts, document_folds(gold, 5), share=share

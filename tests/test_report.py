@@ -93,6 +93,7 @@ def test_sections_show_what_the_run_found(report):
     themes = report.split('<section id="themes">')[1].split("</section>")[0]
     assert "Upstream as prevention" in themes
     assert "2 of 7 modelled segments (28.6%)" in themes
+    assert "Segment labels come from the codebook alone" in themes  # no label_source column
     concept = report.split('<section id="concept">')[1].split("</section>")[0]
     assert "<mark>stopping people getting ill</mark>" in concept
     validation = report.split('<section id="validation">')[1].split("</section>")[0]

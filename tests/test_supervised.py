@@ -314,3 +314,81 @@ def test_theme_quotes_follow_the_coded_sample_labels(study, coded_run):
     # every quote shown for a theme is a segment the run's final labels give that theme
     final = theme_quotes["segment_id"].map(assignments["theme"])
     assert (final == theme_quotes["key"]).all()
+
+
+# --- example passages written from the codebook ------------------------------------------
+
+EXAMPLES = """label,determinant_or_action,text
+prevention,action,Screening and vaccination catch illness early before it gets worse.
+prevention,action,Regular health checks at the clinic and stopping smoking early.
+prevention,action,The nurse offers screening and vaccination to everyone over fifty.
+grassroots,action,Residents decide together and the council must follow their vote.
+grassroots,action,Tenants organised themselves and took control of the estate budget.
+grassroots,action,Local people hold the power over decisions about their neighbourhood.
+social_determinants,determinant,Poverty and debt and damp housing cause ill health.
+social_determinants,determinant,Low income and unemployment and high rent harm health.
+social_determinants,determinant,Wages and housing conditions shape who gets ill.
+other,neither,The weather was lovely and we went for a long walk on Sunday.
+"""
+
+
+@pytest.fixture(scope="module")
+def examples_run(study, tmp_path_factory) -> Path:
+    (study / "examples.csv").write_text(EXAMPLES, encoding="utf-8")
+    config = (study / "run.yaml").read_text(encoding="utf-8")
+    config = config.replace("coded_sample: coded.csv", "examples: examples.csv")
+    (study / "run_examples.yaml").write_text(config, encoding="utf-8")
+    out = tmp_path_factory.mktemp("example_runs") / "run"
+    run(study / "run_examples.yaml", out)
+    return out
+
+
+@pytest.mark.slow
+def test_run_learns_themes_from_codebook_examples_without_any_coding(study, examples_run):
+    manifest = json.loads((examples_run / "manifest.json").read_text())
+    info = manifest["codebook_examples"]
+    assert info["path"].endswith("examples.csv") and len(info["sha256"]) == 64
+    assert info["n_examples"] == 10
+    assert info["examples_per_label"]["prevention"] == 3
+    assert "coded_sample" not in manifest
+    assignments = pd.read_csv(examples_run / "assignments.csv")
+    assert (assignments["label_source"] == "codebook-examples").all()
+    segments = pd.read_parquet(examples_run / "segments.parquet").set_index("segment_id")
+    text = assignments["segment_id"].map(segments["text"])
+    for phrase, theme in (
+        ("Damp housing", "social_determinants"),
+        ("Residents voted", "grassroots"),
+        ("screening clinics", "prevention"),
+    ):
+        rows = assignments[text.str.contains(phrase, regex=False)]
+        assert len(rows) and (rows["theme"] == theme).mean() >= 0.75, phrase
+    # nothing was coded, so validation leaves nothing out
+    validation = json.loads((examples_run / "validation.json").read_text())
+    assert validation["n_excluded_training"] == 0 and validation["n_matched"] == 24
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("label,passage\nprevention,Screening early.\n", "missing columns ['text']"),
+        ("label,text\nprevention,Screening.\nupstreamish,Something.\n", "unknown label"),
+        (
+            "label,determinant_or_action,text\nprevention,cause,Screening early.\n",
+            "unknown determinant_or_action label 'cause'",
+        ),
+    ],
+)
+def test_bad_example_files_name_the_file_and_the_fix(tmp_path, content, message):
+    from upstreamnlp.themes.codebook import load_codebook
+    from upstreamnlp.themes.supervised import load_examples
+
+    (tmp_path / "themes.yaml").write_text(
+        "themes:\n  - id: prevention\n    name: Prevention\n    description: Screening.\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "my_examples.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UpstreamError) as caught:
+        load_examples(path, load_codebook(tmp_path / "themes.yaml"))
+    text = caught.value.one_line()
+    assert "my_examples.csv" in text and message in text

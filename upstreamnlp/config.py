@@ -78,6 +78,12 @@ class ThemesConfig(_Strict):
         description="CSV of human-coded passages (gold format): train a labeller on them "
         "and label every segment with it (themes/supervised.py)",
     )
+    examples: Path | None = Field(
+        None,
+        description="CSV of example passages written from the codebook (label, text[, "
+        "determinant_or_action]): train the segment labeller on them, with the codebook's "
+        "exemplars and outside list, and with the coded sample when there is one",
+    )
 
 
 class CompareConfig(_Strict):
@@ -232,6 +238,7 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
     config.themes = _resolve(config.themes, base)
     config.validation.gold = _resolve(config.validation.gold, base)
     config.theme_mapping.coded_sample = _resolve(config.theme_mapping.coded_sample, base)
+    config.theme_mapping.examples = _resolve(config.theme_mapping.examples, base)
     config.preprocess.privacy_list = _resolve(config.preprocess.privacy_list, base)
     for key, value in (
         *((f"corpus.paths[{i}]", p) for i, p in enumerate(config.corpus.paths)),
@@ -239,6 +246,7 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
         ("themes", config.themes),
         ("validation.gold", config.validation.gold),
         ("theme_mapping.coded_sample", config.theme_mapping.coded_sample),
+        ("theme_mapping.examples", config.theme_mapping.examples),
         ("preprocess.privacy_list", config.preprocess.privacy_list),
     ):
         if value is not None and not Path(value).exists():

@@ -385,7 +385,10 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         assignments["determinant_or_action"] = det["label"].to_numpy()
         assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
         training = None
-        if config.theme_mapping.coded_sample is not None:
+        if (
+            config.theme_mapping.coded_sample is not None
+            or config.theme_mapping.examples is not None
+        ):
             training = _learn_coded_sample(
                 config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
@@ -532,39 +535,69 @@ def _write_quotes(config, folder, result, modelled, labels=None, scores=None) ->
 
 def _learn_coded_sample(
     config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
-) -> pd.DataFrame:
-    """Train the supervised labellers on the researcher's coded passages and relabel every
-    modelled segment (``label_source`` "coded-sample"). Writes ``coded_sample.csv``
-    (offsets and labels only, never text) and records the file in the manifest; returns
-    the coded passages so that validation can leave them out."""
+) -> pd.DataFrame | None:
+    """Train the supervised labellers on the researcher's coded passages and/or the
+    codebook's example passages (``theme_mapping.coded_sample`` / ``.examples``) and
+    relabel every modelled segment (``label_source`` "coded-sample", "codebook-examples"
+    or both). Writes ``coded_sample.csv`` (offsets and labels only, never text) and records
+    the files in the manifest; returns the coded passages (or None) so that validation
+    can leave them out.
+
+    With examples only, the theme labeller does not self-train and determinant/action
+    keeps the cue-and-exemplar rule (both measured better on the DEV half of the demo
+    gold; benchmarks/RESULTS.md)."""
+    from upstreamnlp.themes.determinants import label_determinant_action
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
         DeterminantActionLabeller,
         coded_passage_texts,
         file_sha256,
         load_coded_sample,
+        load_examples,
     )
 
-    path = config.theme_mapping.coded_sample
+    mapping = config.theme_mapping
     if config.themes is None:
+        key = "coded_sample" if mapping.coded_sample is not None else "examples"
         raise UpstreamError(
-            "theme_mapping.coded_sample needs a codebook (the theme ids the coding uses)",
+            f"theme_mapping.{key} needs a codebook (the theme ids its labels use)",
             where="themes",
-            fix="set themes: PATH to the codebook the sample was coded with",
+            fix="set themes: PATH to the codebook the passages were labelled with",
         )
     codebook = result.mapper.codebook_
-    coded = load_coded_sample(path, codebook.ids)
-    coded_texts = coded_passage_texts(coded, corpus, raw_corpus, source=path)
+    train = pd.DataFrame(columns=["theme", "text", "determinant_or_action"])
+    coded = None
+    sources = []
+    if mapping.coded_sample is not None:
+        coded = load_coded_sample(mapping.coded_sample, codebook.ids)
+        coded_texts = coded_passage_texts(coded, corpus, raw_corpus, source=mapping.coded_sample)
+        train = pd.DataFrame(
+            {
+                "theme": coded["theme"],
+                "text": coded_texts,
+                "determinant_or_action": coded["determinant_or_action"]
+                if "determinant_or_action" in coded
+                else "",
+            }
+        )
+        sources.append("coded-sample")
+    examples = None
+    if mapping.examples is not None:
+        examples = load_examples(mapping.examples, codebook)
+        train = pd.concat([train, examples[train.columns]], ignore_index=True)
+        sources.append("codebook-examples")
     seed = config.model.seed
-    theme_labeller = CodedSampleLabeller(codebook, embedder, seed=seed)
-    # the run's segments, uncoded, for one round of self-training (supervised.py)
-    theme_labeller.fit(coded_texts, coded["theme"], unlabelled=texts)
+    # self-training on the run's uncoded segments helps a coded sample, not examples alone
+    theme_labeller = CodedSampleLabeller(
+        codebook, embedder, seed=seed, self_train_threshold=0.6 if coded is not None else None
+    )
+    theme_labeller.fit(list(train["text"]), train["theme"], unlabelled=texts)
     proba = theme_labeller.predict_proba(texts)
     predicted = theme_labeller.classes_[proba.argmax(axis=1)]
     themes = np.where(predicted == "other", "none", predicted)
     assignments["theme"] = themes
     assignments["theme_score"] = np.round(proba.max(axis=1), 6)
-    assignments["label_source"] = "coded-sample"
+    assignments["label_source"] = "+".join(sources)
     # quotes follow the final labels, ranked by the labeller's probability of the theme
     classes = list(theme_labeller.classes_)
     per_theme = np.column_stack(
@@ -572,29 +605,47 @@ def _learn_coded_sample(
     )
     _write_quotes(config, folder, result, modelled, themes, per_theme)
     det_counts: dict[str, int] = {}
-    if "determinant_or_action" in coded.columns:
-        has_det = coded["determinant_or_action"].astype(str).str.strip() != ""
-        if coded.loc[has_det, "determinant_or_action"].nunique() >= 2:
-            det_labeller = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
-            det_labeller.fit(
-                [t for t, keep in zip(coded_texts, has_det, strict=True) if keep],
-                coded.loc[has_det, "determinant_or_action"],
-                themes=list(coded.loc[has_det, "theme"]),
-            )
-            det_themes = ["other" if t == "none" else t for t in themes]
-            assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
-            det_counts = det_labeller.label_counts_
-    coded.drop(columns=["text"], errors="ignore").to_csv(folder / "coded_sample.csv", index=False)
-    result.manifest["coded_sample"] = {
-        "path": Path(path).as_posix(),
-        "sha256": file_sha256(path),
-        "n_passages": len(coded),
-        "passages_per_theme": {str(k): int(v) for k, v in coded["theme"].value_counts().items()},
-        "passages_per_determinant_or_action": det_counts,
-        "self_trained_segments": int(theme_labeller.n_self_trained_),
-        "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
-        "copy": "coded_sample.csv",
-    }
+    has_det = train["determinant_or_action"].astype(str).str.strip() != ""
+    if coded is not None and train.loc[has_det, "determinant_or_action"].nunique() >= 2:
+        det_labeller = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
+        det_labeller.fit(
+            list(train.loc[has_det, "text"]),
+            train.loc[has_det, "determinant_or_action"],
+            themes=list(train.loc[has_det, "theme"]),
+        )
+        det_themes = ["other" if t == "none" else t for t in themes]
+        assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
+        det_counts = det_labeller.label_counts_
+    else:
+        det = label_determinant_action(texts, themes=list(themes), embedder=embedder)
+        assignments["determinant_or_action"] = det["label"].to_numpy()
+        assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
+    if coded is not None:
+        coded.drop(columns=["text"], errors="ignore").to_csv(
+            folder / "coded_sample.csv", index=False
+        )
+        result.manifest["coded_sample"] = {
+            "path": Path(mapping.coded_sample).as_posix(),
+            "sha256": file_sha256(mapping.coded_sample),
+            "n_passages": len(coded),
+            "passages_per_theme": {
+                str(k): int(v) for k, v in coded["theme"].value_counts().items()
+            },
+            "passages_per_determinant_or_action": det_counts,
+            "self_trained_segments": int(theme_labeller.n_self_trained_),
+            "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
+            "copy": "coded_sample.csv",
+        }
+    if examples is not None:
+        result.manifest["codebook_examples"] = {
+            "path": Path(mapping.examples).as_posix(),
+            "sha256": file_sha256(mapping.examples),
+            "n_examples": int((examples["source"] != "codebook").sum()),
+            "n_codebook_exemplars": int((examples["source"] == "codebook").sum()),
+            "examples_per_label": {
+                str(k): int(v) for k, v in examples["theme"].value_counts().items()
+            },
+        }
     return coded
 
 

@@ -118,6 +118,17 @@ def _is_number(value: Any) -> bool:
     )
 
 
+_LABEL_SOURCES = {
+    "zero-shot": "the codebook alone (descriptions, exemplars and seed terms, with the topics' "
+    "mapping; no training)",
+    "codebook-examples": "a classifier trained on the codebook's example passages "
+    "(theme_mapping.examples)",
+    "coded-sample": "a classifier trained on your coded sample (theme_mapping.coded_sample)",
+    "coded-sample+codebook-examples": "a classifier trained on your coded sample and the "
+    "codebook's example passages",
+}
+
+
 def _note(text: str) -> str:
     return f'<p class="note">{_e(text)}</p>'
 
@@ -442,6 +453,14 @@ def _themes(page: _Page, codebook) -> str:
     assignments = run.assignments
     total = len(assignments) if assignments is not None else 0
     theme_map = run.theme_map
+    if total:
+        sources = (
+            sorted(set(assignments["label_source"].astype(str)))
+            if "label_source" in assignments
+            else ["zero-shot"]
+        )
+        described = "; ".join(_LABEL_SOURCES.get(source, source) for source in sources)
+        out.append(_note(f"Segment labels come from {described}."))
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
         name = theme.name if theme else theme_id

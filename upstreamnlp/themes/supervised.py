@@ -461,6 +461,70 @@ def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFram
     return gold[keep].reset_index(drop=True)
 
 
+def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
+    """Example passages written from the codebook, for training the segment labeller
+    without (or besides) a coded sample: a CSV with ``label`` (a theme id or ``other``),
+    ``text`` and optionally ``determinant_or_action``. The codebook's own exemplars and
+    ``outside`` list are appended (``source`` says which rows came from where).
+
+    Why: nearest-exemplar similarity uses a handful of sentences per theme; a classifier
+    fitted on a few dozen varied examples per theme separates them better (measured on the
+    demo gold, which the examples never saw: benchmarks/RESULTS.md, "Demo agreement")."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise UpstreamError(
+            f"cannot read the examples file ({exc})",
+            path=path,
+            fix="give a UTF-8 CSV with columns label, text[, determinant_or_action]",
+        ) from None
+    missing = [c for c in ("label", "text") if c not in table.columns]
+    if missing:
+        raise UpstreamError(
+            f"missing columns {missing}",
+            path=path,
+            fix="give a CSV with columns label, text[, determinant_or_action]",
+        )
+    allowed = set(codebook.ids) | set(OFF_THEME_LABELS)
+    det = table["determinant_or_action"] if "determinant_or_action" in table else None
+    for i, label in enumerate(table["label"]):
+        if label.strip() not in allowed:
+            raise UpstreamError(
+                f"unknown label {label!r}",
+                path=path,
+                where=f"line {i + 2}, column label",
+                fix=f"use one of {', '.join(sorted(codebook.ids))} or other (the codebook's ids)",
+            )
+        if det is not None and det.iloc[i].strip() not in ("", *DETERMINANT_LABELS):
+            raise UpstreamError(
+                f"unknown determinant_or_action label {det.iloc[i]!r}",
+                path=path,
+                where=f"line {i + 2}, column determinant_or_action",
+                fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
+            )
+    rows = pd.DataFrame(
+        {
+            "theme": [x.strip() for x in table["label"]],
+            "text": table["text"],
+            "determinant_or_action": [x.strip() for x in det] if det is not None else "",
+            "source": path.name,
+        }
+    )
+    rows = rows[rows["text"].str.strip() != ""]
+    own = [(t.id, text) for t in codebook.themes for text in t.examples]
+    own += [(OTHER, text) for text in codebook.outside]
+    extra = pd.DataFrame(
+        {
+            "theme": [theme for theme, _ in own],
+            "text": [text for _, text in own],
+            "determinant_or_action": "",
+            "source": "codebook",
+        }
+    )
+    return pd.concat([rows, extra], ignore_index=True)
+
+
 def _offset_anchors(raw_corpus, corpus) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per document, (original offsets, de-identified offsets) at segment boundaries:
     de-identification shifts offsets only where a name is replaced, so the shift at the
