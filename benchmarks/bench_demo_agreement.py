@@ -22,14 +22,14 @@ documents). Training text is cut from the de-identified documents at the passage
 offsets; no passage is ever scored by a labeller that learned from its document.
 
 Usage: .venv/bin/python benchmarks/bench_demo_agreement.py [--write] [--supervised]
-  --write       put the table under "## Demo agreement" in benchmarks/RESULTS.md
+  --write       replace the table under "## Demo agreement" in benchmarks/RESULTS.md (the
+                prose around it is written by hand and kept)
   --supervised  only the coded-sample rows (with --write: their subsection only)
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import re
 import sys
 import time
@@ -181,63 +181,22 @@ def format_table(rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the "## Demo agreement" section, keeping every other one."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    # up to the next heading of any level: the coded-sample subsection is kept
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^##|\Z)", re.S | re.M)
-    block = f"{SECTION}\n\n{text.strip()}\n\n"
-    new = (
-        pattern.sub(lambda _: block, old) if pattern.search(old) else old.rstrip() + "\n\n" + block
-    )
-    RESULTS.write_text(new, encoding="utf-8")
+def write_table(heading: str, table: str) -> None:
+    """Replace the first table under ``heading`` in benchmarks/RESULTS.md (the prose
+    around it, written by hand, stays) and the date of its "Run YYYY-MM-DD" line."""
+    old = RESULTS.read_text(encoding="utf-8")
+    at = old.index(heading)
+    lines = old[at:].split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    last = first
+    while last < len(lines) and lines[last].startswith("|"):
+        last += 1
+    section = "\n".join(lines[:first] + table.strip().split("\n") + lines[last:])
+    section = re.sub(r"Run \d{4}-\d{2}-\d{2}", f"Run {date.today().isoformat()}", section, count=1)
+    RESULTS.write_text(old[:at] + section, encoding="utf-8")
 
 
 SUBSECTION = "### Learning from a coded sample"
-SUPERVISED_NOTES = """What `theme_mapping.coded_sample` does (`upstreamnlp/themes/supervised.py`): \
-logistic regression (balanced class weights, C = 10) on MiniLM embeddings + the codebook's \
-zero-shot evidence + word TF-IDF, then one round of self-training on the run's uncoded \
-segments (those labelled with probability >= 0.6 join with weight 0.5); det/action: \
-`DeterminantActionLabeller` (cue-rule scores and the theme as extra features).
-
-Every figure is on passages of documents the labellers never saw. 'dev -> test': trained \
-on the DEV documents, scored on TEST. 'k-fold CV': the coded documents dealt into k \
-seeded groups (2-fold = DEV/TEST), each group labelled by labellers trained on the others \
-(self-training sees only the other groups' segments), pooled over all 458 passages. \
-'overlap-matched' is what `upstreamnlp validate` reports (a gold passage takes the label of \
-the run segment it overlaps most); 'coded spans' labels the coded passages' own text (the \
-coder's unit): the ceiling when segment boundaries matched the coder's exactly. The \
-learning curve trains each 5-fold group on a seeded random 10/25/50% of the other groups' \
-documents; 100% is the 5-fold row. Coded-passage counts are per fold (mean).
-
-Caveats: C, class weighting and the feature blocks were chosen on the 2-fold split earlier \
-(small optimism); the self-training threshold and weight were chosen by 5-fold CV inside \
-the DEV documents only (DEV-only kappa 0.579 -> 0.607, 3 fold seeds; an ad-hoc script on \
-the same features, like the DEV figures below); on held-out documents its gain is within \
-noise (rows above). TEST errors were not looked at.
-
-Unit mismatch (measured once, outside this script): zero-shot labels of the coded spans \
-themselves (`ThemeMapper` scores on the span's text, with the topic mixture of the segment \
-it overlaps most) give theme kappa 0.531 / 0.625 / 0.578 (DEV / TEST / ALL) against 0.560 / \
-0.558 / 0.559 overlap-matched; for the supervised labeller the two agree within 0.01 \
-(table). Segment boundaries are not what keeps theme kappa below 0.7, so neither a \
-passage-level `validate` mode nor a new segmentation was added.
-
-Measured on DEV and not kept (theme kappa, 5-fold CV by document inside DEV, \
-overlap-matched, 2 fold seeds; the plain labeller scores 0.579): sentence-mean pooling \
-0.586, sentence-max pooling 0.569, sentence-level codebook evidence 0.573, \
-neighbouring-segment context 0.585 (0.638 on the coded spans), the zero-shot mapper's \
-scores as features 0.576, C = 3 0.588, C = 30 0.573, linear SVM 0.573-0.577, ridge 0.581, \
-unigrams only 0.574, TF-IDF vocabulary from the whole corpus 0.581: all within the +-0.02 \
-that fold seeds move these figures. Fine-tuning MiniLM on the coded passages (supervised \
-contrastive loss, 3 epochs, SetFit-like; trained on one half of the DEV documents, scored \
-on the other, both ways): 0.604 -> 0.638 and 0.578 -> 0.578, for 1-2 min of CPU training \
-per fit: not adopted.
-
-How many coded passages for kappa 0.7? From 90 to 185 to 366 passages per fold kappa rose \
-0.518 -> 0.592 -> 0.657, about +0.07 per doubling; extrapolating that log-linear trend \
-(beyond the data, so a guess) puts 0.7 at roughly 600 coded passages of documents like \
-these."""
 
 
 class _TextCache:
@@ -515,19 +474,6 @@ def format_supervised(rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_subsection(text: str) -> None:
-    """Replace (or add at the end of "## Demo agreement") the coded-sample subsection."""
-    old = RESULTS.read_text(encoding="utf-8")
-    block = f"{SUBSECTION}\n\n{text.strip()}\n\n"
-    pattern = re.compile(rf"^{re.escape(SUBSECTION)}\n.*?(?=^##|\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: block, old)
-    else:
-        section = re.compile(rf"(^{re.escape(SECTION)}\n.*?)(?=^## |\Z)", re.S | re.M)
-        new = section.sub(lambda m: m.group(1).rstrip() + "\n\n" + block, old)
-    RESULTS.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
@@ -542,12 +488,7 @@ def main() -> None:
         print(table)
         print(f"{len(state['texts'])} segments; {time.time() - started:.0f} s")
         if args.write:
-            header = (
-                f"Run {date.today().isoformat()} on {platform.node()} (Python "
-                f"{platform.python_version()}); `benchmarks/bench_demo_agreement.py "
-                "--supervised`.\n\n" + SUPERVISED_NOTES
-            )
-            write_subsection(header + "\n\n" + table)
+            write_table(SUBSECTION, table)
         return
     settings = {
         "upstreamnlp, no self-training (demo)": {"self_train": False},
@@ -572,11 +513,7 @@ def main() -> None:
     elapsed = time.time() - started
     print(f"{len(state['texts'])} segments, k={state['k']}; {elapsed:.0f} s")
     if args.write:
-        header = (
-            f"Run {date.today().isoformat()} on {platform.node()} (Python "
-            f"{platform.python_version()}); `benchmarks/bench_demo_agreement.py`."
-        )
-        write_section(header + "\n\n" + table)
+        write_table(SECTION, table)
 
 
 if __name__ == "__main__":
