@@ -94,6 +94,9 @@ def test_privacy_terms_absent_from_every_file_written(tmp_path, nlp):
     result.to_parquet(out / "tokens.parquet")
     files = [p for p in list(out.rglob("*")) + list(cache.rglob("*")) if p.is_file()]
     assert len(files) >= 4 and any(p.suffix == ".pkl" for p in files)
+    assert {"spacy", "tokens"} <= {
+        p.relative_to(cache).parts[0] for p in files if cache in p.parents
+    }
     for path in files:
         content = path.read_bytes().decode("latin-1")
         for term, _ in PRIVACY:
