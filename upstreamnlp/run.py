@@ -389,7 +389,7 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
             config.theme_mapping.coded_sample is not None
             or config.theme_mapping.examples is not None
         ):
-            training = _learn_coded_sample(
+            training = _learn_labels(
                 config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
         for column in ("start_char", "end_char", "speaker_role"):
@@ -533,7 +533,7 @@ def _write_quotes(config, folder, result, modelled, labels=None, scores=None) ->
     result.quotes = quotes
 
 
-def _learn_coded_sample(
+def _learn_labels(
     config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
 ) -> pd.DataFrame | None:
     """Train the supervised labellers on the researcher's coded passages and/or the

@@ -2,8 +2,10 @@
 
 The ruler maps fine tags to coarse POS and morphology with ~180 Matcher patterns; on
 short interview turns the Matcher costs about as much as tok2vec. Almost all patterns
-are single-token tests of TAG, LOWER and IS_SPACE, which a dictionary look-up answers;
-the few multi-token ones still go through a (small) Matcher. Patterns that test DEP
+are single-token tests of TAG, LOWER and IS_SPACE (by value or by a set of values), which
+a dictionary look-up answers; the few multi-token and regular-expression ones still go
+through a (small) Matcher. ``RulerLemmatizer`` goes further: rules and lemmas once per
+distinct (word, tag) pair. Patterns that test DEP
 never match here because the parser is not loaded. Rules apply in the original order,
 later rules winning, as in ``AttributeRuler.match``. ``tests/test_preprocess.py``
 checks that POS, morphology and lemmas are identical to the original component's.
@@ -77,11 +79,12 @@ class FastAttributeRuler:
             for pattern in entry["patterns"]:
                 if any("DEP" in token for token in pattern):
                     continue  # no parser: DEP is never set, so these never match
-                for simple in _expand(pattern):
+                expanded = _expand(pattern)
+                for simple in expanded:
                     constraints = dict(simple[0])
                     key = next(iter(sorted(constraints.items(), key=lambda kv: kv[0] != "LOWER")))
                     self.index.setdefault(key, []).append((attr_id, constraints))
-                if _expand(pattern):
+                if expanded:
                     continue
                 self.matcher.add(str(attr_id), [pattern])
                 has_complex = True

@@ -432,14 +432,7 @@ def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFram
                 fix=f"use one of {', '.join(sorted(theme_ids))} or other (the codebook's ids)",
             )
     if "determinant_or_action" in gold.columns:
-        for i, label in enumerate(gold["determinant_or_action"]):
-            if label and label not in DETERMINANT_LABELS:
-                raise UpstreamError(
-                    f"unknown determinant_or_action label {label!r}",
-                    path=path,
-                    where=f"line {i + 2}, column determinant_or_action",
-                    fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
-                )
+        _check_determinant_labels(gold["determinant_or_action"], path)
     bad = gold["end_char"] <= gold["start_char"]
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
@@ -459,6 +452,17 @@ def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFram
     if "determinant_or_action" in gold.columns:
         keep.append("determinant_or_action")
     return gold[keep].reset_index(drop=True)
+
+
+def _check_determinant_labels(labels: Sequence[str], path: str | Path) -> None:
+    for i, label in enumerate(labels):
+        if label and label not in DETERMINANT_LABELS:
+            raise UpstreamError(
+                f"unknown determinant_or_action label {label!r}",
+                path=path,
+                where=f"line {i + 2}, column determinant_or_action",
+                fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
+            )
 
 
 def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
@@ -496,13 +500,8 @@ def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
                 where=f"line {i + 2}, column label",
                 fix=f"use one of {', '.join(sorted(codebook.ids))} or other (the codebook's ids)",
             )
-        if det is not None and det.iloc[i].strip() not in ("", *DETERMINANT_LABELS):
-            raise UpstreamError(
-                f"unknown determinant_or_action label {det.iloc[i]!r}",
-                path=path,
-                where=f"line {i + 2}, column determinant_or_action",
-                fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
-            )
+    if det is not None:
+        _check_determinant_labels([x.strip() for x in det], path)
     rows = pd.DataFrame(
         {
             "theme": [x.strip() for x in table["label"]],
