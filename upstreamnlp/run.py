@@ -372,26 +372,37 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
     with bar.stage("themes", "mapping topics and segments onto the codebook"):
         from upstreamnlp.themes.determinants import label_determinant_action
 
+        mapping = config.theme_mapping
+        learned = mapping.coded_sample is not None or mapping.examples is not None
         if config.themes is not None:
             _map_themes(
-                config, folder, result, model, modelled, tokens, texts, embedder, assignments
+                config,
+                folder,
+                result,
+                model,
+                modelled,
+                tokens,
+                texts,
+                embedder,
+                assignments,
+                write_quotes=not learned,  # the labeller's final labels choose the quotes
             )
         else:
             assignments["theme"] = "none"
             assignments["theme_score"] = 0.0
-        det = label_determinant_action(
-            texts, themes=assignments["theme"].tolist(), embedder=embedder
-        )
-        assignments["determinant_or_action"] = det["label"].to_numpy()
-        assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
         training = None
-        if (
-            config.theme_mapping.coded_sample is not None
-            or config.theme_mapping.examples is not None
-        ):
+        if learned:
             training = _learn_labels(
                 config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
+        # determinant/action: the cue-and-exemplar rule on the final themes, whose evidence
+        # is always shown; a labeller trained on coded aspects has already set the labels
+        det = label_determinant_action(
+            texts, themes=assignments["theme"].tolist(), embedder=embedder
+        )
+        if "determinant_or_action" not in assignments:
+            assignments["determinant_or_action"] = det["label"].to_numpy()
+        assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
         for column in ("start_char", "end_char", "speaker_role"):
             assignments[column] = modelled[column].to_numpy()
         for column in _metadata_columns(modelled):
@@ -480,7 +491,7 @@ def _fit_models(config: RunConfig, tokens, texts, embedder, cache_dir: Path):
 
 
 def _map_themes(
-    config, folder, result, model, modelled, tokens, texts, embedder, assignments
+    config, folder, result, model, modelled, tokens, texts, embedder, assignments, write_quotes=True
 ) -> None:
     from upstreamnlp.report.figures import save_figure
     from upstreamnlp.themes.evidence import theme_heatmap
@@ -503,7 +514,8 @@ def _map_themes(
     ).to_csv(folder / "topic_labels.csv", index=False)
     assignments["theme"] = labels["theme"].to_numpy()
     assignments["theme_score"] = labels["theme_score"].to_numpy()
-    _write_quotes(config, folder, result, modelled)
+    if write_quotes:
+        _write_quotes(config, folder, result, modelled)
     save_figure(
         theme_heatmap(mapper.theme_map_, result.topic_labels),
         folder / "figures",
@@ -544,9 +556,9 @@ def _learn_labels(
     can leave them out.
 
     With examples only, the theme labeller does not self-train and determinant/action
-    keeps the cue-and-exemplar rule (both measured better on the DEV half of the demo
-    gold; benchmarks/RESULTS.md)."""
-    from upstreamnlp.themes.determinants import label_determinant_action
+    is left to the cue-and-exemplar rule (both measured better on the DEV half of the
+    demo gold; benchmarks/RESULTS.md); a determinant/action labeller is trained only on a
+    coded sample's aspects."""
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
         DeterminantActionLabeller,
@@ -616,10 +628,6 @@ def _learn_labels(
         det_themes = ["other" if t == "none" else t for t in themes]
         assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
         det_counts = det_labeller.label_counts_
-    else:
-        det = label_determinant_action(texts, themes=list(themes), embedder=embedder)
-        assignments["determinant_or_action"] = det["label"].to_numpy()
-        assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
     if coded is not None:
         coded.drop(columns=["text"], errors="ignore").to_csv(
             folder / "coded_sample.csv", index=False

@@ -1,7 +1,7 @@
 """Tokens for modelling: lemmas filtered by part of speech and stop words, then phrases.
 
-Two halves. ``extract_tokens`` turns a spaCy ``Doc`` into compact ``(lemma, pos, stop)``
-tuples (cached on disk: no original text, names already dropped). ``select_tokens``,
+Two halves. ``token_items`` and ``place_items`` turn a spaCy ``Doc`` into compact
+``(lemma, pos, stop)`` tuples (cached on disk: no original text, names already dropped). ``select_tokens``,
 ``learn_phrases`` and ``filter_vocabulary`` run after the cache and are cheap, so
 changing a modelling setting never re-runs spaCy.
 """
@@ -161,26 +161,6 @@ def place_items(
                 out.append((start, BREAK))
         elif value != SKIP:
             out.append((start, value))
-    return out
-
-
-def extract_tokens(
-    doc: Any,
-    offset: int = 0,
-    exclude: Sequence[tuple[int, int]] = (),
-    with_offsets: bool = False,
-) -> list:
-    """``(lemma, pos, stop)`` per content-bearing token of ``doc``; ``BREAK`` at punctuation
-    and at replaced spans. ``exclude`` holds replaced spans in document offsets
-    (``offset`` is where ``doc`` starts in its document). Hyphenated words are merged:
-    "co-production", "smoke-free". Numbers, URLs and e-mails are dropped.
-    ``with_offsets`` gives ``(start, item)`` pairs instead, to cut tokens into segments."""
-    placed = place_items(token_items(doc, offset), exclude)
-    if with_offsets:
-        return placed
-    out = [item for _start, item in placed]
-    while out and out[-1] is BREAK:
-        out.pop()
     return out
 
 
