@@ -366,23 +366,29 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     ]
     folds = document_folds(gold, 5)
     for share in (0.25, 0.5, 1.0):
-        seg_t, seg_d, p_t, p_d, n = cross_validate(
-            state, gold, texts, folds, share=share, examples=examples
-        )
+        pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
         name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
+        rows += cv_rows(state, gold, name, pooled, spans=share == 1.0)
+    return rows
+
+
+def cv_rows(state: dict, gold: pd.DataFrame, name: str, pooled, spans: bool) -> list[list]:
+    """Table rows of one ``cross_validate`` result: matched by overlap (what ``validate``
+    reports) and, with ``spans``, on the coded spans themselves."""
+    seg_t, seg_d, p_t, p_d, n = pooled
+    rows = [
+        [
+            name,
+            "other folds",
+            "all, overlap-matched",
+            round(n),
+            score(state, seg_t, seg_d, gold)["all"],
+        ]
+    ]
+    if spans:
         rows.append(
-            [
-                name,
-                "other folds",
-                "all, overlap-matched",
-                round(n),
-                score(state, seg_t, seg_d, gold)["all"],
-            ]
+            [name, "other folds", "all, coded spans", round(n), passage_figures(gold, p_t, p_d)]
         )
-        if share == 1.0:
-            rows.append(
-                [name, "other folds", "all, coded spans", round(n), passage_figures(gold, p_t, p_d)]
-            )
     return rows
 
 
@@ -422,43 +428,14 @@ def supervised_rows(state: dict, gold: pd.DataFrame) -> list[list]:
             ("no self-training", {"self_train_threshold": None}),
             ("self-training", {}),
         ):
-            seg_t, seg_d, p_t, p_d, n = cross_validate(state, gold, texts, folds, **params)
-            label = f"coded sample ({st_name}), {name} CV"
-            rows.append(
-                [
-                    label,
-                    "other folds",
-                    "all, overlap-matched",
-                    round(n),
-                    score(state, seg_t, seg_d, gold)["all"],
-                ]
-            )
-            rows.append(
-                [
-                    label,
-                    "other folds",
-                    "all, coded spans",
-                    round(n),
-                    passage_figures(gold, p_t, p_d),
-                ]
-            )
+            pooled = cross_validate(state, gold, texts, folds, **params)
+            rows += cv_rows(state, gold, f"coded sample ({st_name}), {name} CV", pooled, True)
     rows += example_rows(state, gold, texts)
-    rows += second_coder_rows(state, gold)
     for share in (0.1, 0.25, 0.5):
-        seg_t, seg_d, _, _, n = cross_validate(
-            state, gold, texts, document_folds(gold, 5), share=share
-        )
+        pooled = cross_validate(state, gold, texts, document_folds(gold, 5), share=share)
         name = f"learning curve: {share:.0%} of training documents, 5-fold CV"
-        rows.append(
-            [
-                name,
-                "other folds",
-                "all, overlap-matched",
-                round(n),
-                score(state, seg_t, seg_d, gold)["all"],
-            ]
-        )
-    return rows
+        rows += cv_rows(state, gold, name, pooled, spans=False)
+    return rows + second_coder_rows(state, gold)
 
 
 def format_supervised(rows: list[list]) -> str:

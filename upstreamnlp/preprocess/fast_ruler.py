@@ -16,6 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy
+from spacy.attrs import LEMMA, LOWER, MORPH, ORTH, POS, TAG
+from spacy.matcher import Matcher
+from spacy.tokens._retokenize import set_token_attrs
+
 SIMPLE_KEYS = {"TAG", "LOWER", "IS_SPACE"}
 
 
@@ -66,8 +71,6 @@ class FastAttributeRuler:
     """Callable pipeline component built from an existing ``AttributeRuler``."""
 
     def __init__(self, ruler: Any) -> None:
-        from spacy.matcher import Matcher
-
         self.attrs = list(ruler.attrs)
         self.indices = list(ruler.indices)
         self.index: dict[tuple[str, Any], list[tuple[int, dict]]] = {}
@@ -103,8 +106,6 @@ class FastAttributeRuler:
         return False
 
     def __call__(self, doc: Any) -> Any:
-        from spacy.tokens._retokenize import set_token_attrs
-
         matches: list[tuple[int, int, int]] = []
         index = self.index
         for token in doc:
@@ -147,12 +148,8 @@ class RulerLemmatizer:
         self.memo: dict[tuple[int, int], tuple[int, int, int]] = {}
 
     def __call__(self, doc: Any) -> Any:
-        from spacy.attrs import LEMMA, LOWER, MORPH, ORTH, POS, TAG
-
         if len(doc) == 0:
             return doc
-        import numpy
-
         keys = doc.to_array([ORTH, TAG, LOWER])
         if self.rules.has_complex:
             strings = doc.vocab.strings
