@@ -145,6 +145,12 @@ def test_run_folder_is_complete_and_has_every_contract_file(run_dir):
     assert {"segment_id", "doc_id", "topic", "topic_weight", "theme", "theme_score", "role"} <= set(
         assignments.columns
     )
+    # the final segment labels per topic, beside the mapping heatmap, in the themes section
+    assert (run_dir / "figures" / "topic_label_heatmap.png").exists()
+    report = (run_dir / "report.html").read_text(encoding="utf-8")
+    themes = report.split('<section id="themes">')[1].split("</section>")[0]
+    assert "topic_label_heatmap.png" in themes and "Final segment labels by topic" in themes
+    assert "labels from the codebook alone" in themes  # a zero-shot run says so
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["chosen_k"] in (3, 4) and {m["k"] for m in metrics["models"]} == {3, 4}
     assert list(run_dir.parent.glob(".*.partial")) == []

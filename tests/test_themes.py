@@ -22,6 +22,7 @@ from upstreamnlp.themes import (
     load_codebook,
     theme_heatmap,
 )
+from upstreamnlp.themes.evidence import topic_label_heatmap, topic_label_table
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_CODEBOOK = ROOT / "configs" / "themes" / "upstream.yaml"
@@ -310,6 +311,44 @@ def test_evidence_quotes_can_follow_other_final_labels(planted_mapper):
     assert top["score"] == scores[labels == ids[0], 0].max().round(6)
     with pytest.raises(UpstreamError, match="theme_scores"):
         evidence_quotes(mapper, theme_labels=labels, theme_scores=scores[:, :2])
+
+
+def test_topic_label_table_counts_each_topics_final_segment_labels():
+    assignments = pd.DataFrame(
+        {
+            "topic": [0, 0, 0, 1, 1, 2, 2, 2, 2],
+            "theme": [
+                "prevention",
+                "prevention",
+                "none",
+                "social_determinants",
+                "prevention",
+                "emergent",
+                "none",
+                "none",
+                "social_determinants",
+            ],
+            "label_source": "coded-sample",
+        }
+    )
+    ids = ["prevention", "social_determinants", "grassroots"]
+    table = topic_label_table(assignments, ids)
+    # codebook order, the unused grassroots kept, off-theme labels last with none at the end
+    assert list(table.columns) == ids + ["emergent", "none"]
+    assert list(table.index) == [0, 1, 2]
+    assert table.loc[0].tolist() == [2, 0, 0, 0, 1]
+    assert table.loc[1].tolist() == [1, 1, 0, 0, 0]
+    assert table.loc[2].tolist() == [0, 1, 0, 1, 2]
+    assert int(table.to_numpy().sum()) == len(assignments)
+    figure = topic_label_heatmap(assignments, ids, {0: "prevention"})
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "topic 0 (prevention), n=3"
+    assert "coded-sample" in ax.get_title()
+    assert sorted(t.get_text() for t in ax.texts) == sorted(
+        str(v) for v in table.to_numpy().ravel()
+    )
+    with pytest.raises(UpstreamError, match="topic"):
+        topic_label_table(assignments.drop(columns="topic"))
 
 
 DETERMINANT_ACTION = [

@@ -411,6 +411,11 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         assignments.to_csv(folder / "assignments.csv", index=False)
         result.assignments = assignments
         _determinant_figure(assignments, figures, save_figure)
+        if result.mapper is not None:  # final labels per topic, beside the mapping heatmap
+            from upstreamnlp.themes.evidence import topic_label_heatmap
+
+            fig = topic_label_heatmap(assignments, result.mapper.codebook_.ids, result.topic_labels)
+            save_figure(fig, figures, "topic_label_heatmap")
 
     # 5. compare -----------------------------------------------------------------------
     with bar.stage("compare", f"groups by {', '.join(config.compare.by) or '(none)'}"):

@@ -25,19 +25,24 @@ MACHINE_COLUMNS = (
 def sample_command(
     run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
     n: int = typer.Option(..., "--n", help="How many segments to sample."),
-    out: Path = typer.Option(..., "--out", help="The CSV to write."),
+    out: Path = typer.Option(
+        ..., "--out", help="The file to write: .csv, or .docx for a Word coding sheet."
+    ),
     by: str = typer.Option("theme", "--by", help="Column to stratify on (theme or metadata)."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same sample)."),
     blind: bool = typer.Option(
         True, "--blind/--show-labels", help="Hide the machine labels from coders (default)."
     ),
 ) -> None:
-    """A stratified random sample of segments for human coding (CSV).
+    """A stratified random sample of segments for human coding (CSV or Word).
 
-    The CSV has empty gold_theme and gold_determinant_or_action columns; fill them in
-    and give the file to `upstreamnlp validate RUN_DIR --gold FILE`.
+    The file has empty gold_theme and gold_determinant_or_action columns; fill them in
+    and give the file to `upstreamnlp validate RUN_DIR --gold FILE`. A .docx is a coding
+    sheet with instructions, the run's codebook and one table row per segment.
 
     Example: upstreamnlp sample runs/demo --n 100 --out coding_sample.csv --by discipline
+
+    Example: upstreamnlp sample runs/demo --n 60 --out coding_sheet.docx
     """
     from upstreamnlp.errors import UpstreamError
     from upstreamnlp.themes.validation import read_run_assignments, sample_for_coding
@@ -46,7 +51,7 @@ def sample_command(
         raise UpstreamError(
             "a .qdpx coding sample is not written by this command",
             path=out,
-            fix="write a .csv here; the run's project.qdpx (report stage) holds all segments "
+            fix="write a .csv or .docx here; the run's project.qdpx (report stage) holds all segments "
             "for coding in QDA software",
         )
     assignments = read_run_assignments(run_dir, need_text=True)
@@ -57,5 +62,25 @@ def sample_command(
     rest = [c for c in sample.columns if c not in first + gold and c not in hidden]
     sample = sample[[c for c in first if c in sample.columns] + rest + gold]
     out.parent.mkdir(parents=True, exist_ok=True)
-    sample.to_csv(out, index=False)
+    if out.suffix.lower() == ".docx":
+        from upstreamnlp.report.runfolder import RunFolder
+        from upstreamnlp.themes.coding_sheet import write_coding_sheet
+
+        folder = RunFolder(run_dir)
+        note = (
+            f"{len(sample)} segments drawn from the run {run_dir.name}"
+            + (f", stratified by {by}" if by else "")
+            + f", seed {seed}"
+            + ("; the run's own labels are hidden." if blind else "; the run's labels are shown.")
+        )
+        write_coding_sheet(
+            sample,
+            out,
+            codebook=folder.codebook(used_only=False),
+            theme_ids=folder.theme_ids(),
+            title=f"Coding sheet: {run_dir.name}",
+            note=note,
+        )
+    else:
+        sample.to_csv(out, index=False)
     console.print(f"wrote {len(sample)} segments to {out}" + (" (blind)" if blind else ""))

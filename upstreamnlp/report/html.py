@@ -440,19 +440,9 @@ def _topics(page: _Page) -> str:
 
 def _themes(page: _Page, codebook) -> str:
     run = page.run
-    out = [
-        page.figure(
-            "topic_theme_heatmap", "Topic-by-theme mapping scores (assigned cells outlined)"
-        )
-    ]
-    theme_ids = [t.id for t in codebook.themes] if codebook is not None else run.theme_ids()
-    if not theme_ids:
-        return "".join(out) + _note("No theme mapping in this run (no codebook was given).")
-    if codebook is None:
-        out.append(_note("The codebook file was not found; themes are shown by id only."))
     assignments = run.assignments
     total = len(assignments) if assignments is not None else 0
-    theme_map = run.theme_map
+    described = ""
     if total:
         sources = (
             sorted(set(assignments["label_source"].astype(str)))
@@ -460,6 +450,24 @@ def _themes(page: _Page, codebook) -> str:
             else ["zero-shot"]
         )
         described = "; ".join(_LABEL_SOURCES.get(source, source) for source in sources)
+    out = [
+        page.figure(
+            "topic_theme_heatmap", "Topic-by-theme mapping scores (assigned cells outlined)"
+        ),
+        page.figure(
+            "topic_label_heatmap",
+            "Final segment labels by topic: the share of each topic's segments given each "
+            "theme label (numbers: segment counts)"
+            + (f"; labels from {described}" if described else ""),
+        ),
+    ]
+    theme_ids = [t.id for t in codebook.themes] if codebook is not None else run.theme_ids()
+    if not theme_ids:
+        return "".join(out) + _note("No theme mapping in this run (no codebook was given).")
+    if codebook is None:
+        out.append(_note("The codebook file was not found; themes are shown by id only."))
+    theme_map = run.theme_map
+    if total:
         out.append(_note(f"Segment labels come from {described}."))
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None

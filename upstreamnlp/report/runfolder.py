@@ -152,9 +152,12 @@ class RunFolder:
             return sorted(int(t) for t, a in assigned.items() if not a)
         return []
 
-    def codebook(self):
+    def codebook(self, used_only: bool = True):
         """The run's codebook: the config's ``themes`` file if it can be found, else
-        ``codebook.qdc`` in the run folder; only themes the run used (when known)."""
+        ``codebook.qdc`` in the run folder; only themes the run used (when known).
+        ``used_only=False`` keeps every theme of the themes file (a coder may need a theme
+        the run never gave); the ``.qdc`` also holds the run's emergent topics, so from it
+        only the themes the run used are ever returned."""
         from upstreamnlp.themes.codebook import Codebook, load_codebook
 
         candidates: list[Path] = []
@@ -173,7 +176,7 @@ class RunFolder:
                 codebook = load_codebook(candidate)
             except UpstreamError:
                 continue
-            if used:
+            if used and (used_only or candidate.suffix.lower() == ".qdc"):
                 themes = tuple(t for t in codebook.themes if t.id in used)
                 if not themes:
                     continue

@@ -1,7 +1,9 @@
 """Evidence that keeps every claim traceable to quotations: the top quotes for each theme
-and each topic, and a topic-by-theme heatmap."""
+and each topic, a topic-by-theme heatmap of mapping scores, and one of final labels."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -148,5 +150,85 @@ def theme_heatmap(theme_map: pd.DataFrame, topic_labels: dict | None = None, tit
                 )
     fig.colorbar(image, ax=ax, label="mapping score (0-1)")
     ax.set_title(title or "Topics mapped onto themes (outlined: assigned)")
+    fig.tight_layout()
+    return fig
+
+
+# Labels a segment can get besides a codebook theme, in the order the figure shows them.
+OFF_THEME_LABELS = ("emergent", "mixed", "other", "none")
+
+
+def topic_label_table(
+    assignments: pd.DataFrame, theme_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """How many of each topic's segments got each final segment label (``assignments``:
+    ``topic``, ``theme``; whatever labeller set ``theme``). Rows: topics in order; columns:
+    ``theme_ids`` in codebook order (kept when no segment got them), any other theme seen,
+    then the off-theme labels present, ``none`` always last."""
+    missing = [c for c in ("topic", "theme") if c not in assignments.columns]
+    if missing:
+        raise UpstreamError(
+            f"assignments lack column(s) {missing}",
+            where="topic_label_table",
+            fix="pass the run's assignments (assignments.csv): one row per segment",
+        )
+    labels = assignments["theme"].fillna("none").astype(str)
+    seen = set(labels)
+    themes = list(dict.fromkeys(theme_ids or []))
+    themes += sorted(seen - set(themes) - set(OFF_THEME_LABELS))
+    off = [label for label in OFF_THEME_LABELS if label in seen or label == "none"]
+    counts = pd.crosstab(assignments["topic"], labels).reindex(columns=themes + off, fill_value=0)
+    counts.index.name, counts.columns.name = "topic", "theme"
+    return counts.sort_index().astype(int)
+
+
+def topic_label_heatmap(
+    assignments: pd.DataFrame,
+    theme_ids: Sequence[str] | None = None,
+    topic_labels: dict | None = None,
+    title: str = "",
+):
+    """A topic-by-label heatmap of the final segment labels: colour is the share of the
+    topic's segments with each label, the number in a cell the count
+    (``topic_label_table``). Beside ``theme_heatmap`` (how topics map onto themes), it
+    shows what the segments were finally labelled, e.g. by a trained labeller
+    (``label_source``), which need not follow the topic. Returns a matplotlib Figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    counts = topic_label_table(assignments, theme_ids)
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0, 1), axis=0)
+    labels = list(counts.columns)
+    fig = Figure(figsize=(1.2 * len(labels) + 2.5, 0.45 * len(counts) + 1.5))
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(shares.to_numpy(float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ylabels = [
+        f"topic {t}"
+        + (f" ({topic_labels[t]})" if topic_labels and t in topic_labels else "")
+        + f", n={int(totals[t])}"
+        for t in counts.index
+    ]
+    ax.set_yticks(range(len(counts)), ylabels)
+    for r in range(counts.shape[0]):
+        for c in range(counts.shape[1]):
+            ax.text(
+                c,
+                r,
+                str(counts.iat[r, c]),
+                ha="center",
+                va="center",
+                color="white" if shares.iat[r, c] > 0.6 else "black",
+                fontsize=8,
+            )
+    fig.colorbar(image, ax=ax, label="share of the topic's segments")
+    if "label_source" in assignments.columns:
+        source = ", ".join(sorted(set(assignments["label_source"].astype(str))))
+    else:
+        source = "zero-shot mapping"
+    ax.set_title(title or f"Final segment labels by topic (labels: {source})")
     fig.tight_layout()
     return fig

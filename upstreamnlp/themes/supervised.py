@@ -416,32 +416,13 @@ class DeterminantActionLabeller(_PassageClassifier):
 
 def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFrame:
     """Read a gold-format CSV of human-coded passages (doc_id, start_char, end_char,
-    theme [, determinant_or_action]; a filled-in ``upstreamnlp sample`` file works too)
-    and check every label. A ``text`` column, if present, is dropped: training text is
-    always taken from the run's de-identified documents."""
+    theme [, determinant_or_action]; a filled-in ``upstreamnlp sample`` file, CSV or
+    .docx, works too) and check every label (``validation.load_gold``). A ``text``
+    column, if present, is dropped: training text is always taken from the run's
+    de-identified documents."""
     from upstreamnlp.themes.validation import load_gold
 
-    gold = load_gold(path)
-    allowed = set(theme_ids) | set(OFF_THEME_LABELS)
-    for i, theme in enumerate(gold["theme"]):
-        if theme not in allowed:
-            raise UpstreamError(
-                f"unknown theme id {theme!r}",
-                path=path,
-                where=f"line {i + 2}, column theme",
-                fix=f"use one of {', '.join(sorted(theme_ids))} or other (the codebook's ids)",
-            )
-    if "determinant_or_action" in gold.columns:
-        _check_determinant_labels(gold["determinant_or_action"], path)
-    bad = gold["end_char"] <= gold["start_char"]
-    if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise UpstreamError(
-            "end_char must be greater than start_char",
-            path=path,
-            where=f"line {line}",
-            fix="give the passage's character offsets into the document text",
-        )
+    gold = load_gold(path, theme_ids)  # checks offsets and labels, naming the row
     if gold["theme"].nunique() < 2:
         raise UpstreamError(
             "the coded sample uses only one theme",

@@ -301,20 +301,45 @@ def validate(
     )
 
 
-def load_gold(path: str | Path) -> pd.DataFrame:
-    """Read a gold-coding CSV: doc_id, start_char, end_char, theme
-    [, determinant_or_action]. A filled-in coding sample (``gold_theme``,
-    ``gold_determinant_or_action``) is accepted too; rows left uncoded are dropped."""
+def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a gold coding: a CSV with doc_id, start_char, end_char, theme
+    [, determinant_or_action], or a filled-in coding sample (``gold_theme``,
+    ``gold_determinant_or_action``) as CSV or as the .docx coding sheet
+    (``upstreamnlp sample --out FILE.docx``); rows left uncoded are dropped.
+
+    Offsets must be numbers and determinant/action labels one of determinant, action,
+    both, neither (or empty). Theme labels are checked against ``theme_ids`` (plus
+    ``other``/``none``) when given; a .docx sheet brings its own codebook's ids."""
     path = Path(path)
     if not path.exists():
         raise UpstreamError("gold coding file not found", path=path, fix="check the --gold path")
+    if path.suffix.lower() == ".docx":
+        from upstreamnlp.themes.coding_sheet import read_coding_sheet
+
+        gold, sheet_ids = read_coding_sheet(path)
+        return _check_gold(
+            gold, path, "table row", theme_ids if theme_ids is not None else sheet_ids
+        )
     try:
         gold = pd.read_csv(path, dtype={"doc_id": str}, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise UpstreamError(f"not a readable CSV ({exc})", path=path) from None
+    gold.index = gold.index + 2  # line numbers: the header is line 1
+    return _check_gold(gold, path, "line", theme_ids)
+
+
+def _check_gold(
+    gold: pd.DataFrame, path: Path, row: str, theme_ids: Sequence[str] | None
+) -> pd.DataFrame:
+    """The checks every gold coding goes through, whatever file it came from. ``gold``'s
+    index is where each row sits in the file (``row`` names the unit: line, table row),
+    so an error points at the row the researcher has to fix."""
+    from upstreamnlp.themes.supervised import DETERMINANT_LABELS, OFF_THEME_LABELS
+
+    theme_column, aspect_column = "theme", "determinant_or_action"
     if "theme" not in gold.columns and "gold_theme" in gold.columns:
-        gold = gold.rename(columns={"gold_theme": "theme"})
-        gold = gold.rename(columns={"gold_determinant_or_action": "determinant_or_action"})
+        theme_column, aspect_column = "gold_theme", "gold_determinant_or_action"
+        gold = gold.rename(columns={theme_column: "theme", aspect_column: "determinant_or_action"})
         gold = gold[gold["theme"].astype(str).str.strip() != ""]
     missing = [c for c in GOLD_COLUMNS if c not in gold.columns]
     if missing:
@@ -322,24 +347,54 @@ def load_gold(path: str | Path) -> pd.DataFrame:
             f"missing column(s) {missing}",
             path=path,
             where="header",
-            fix=f"the gold CSV needs the columns {list(GOLD_COLUMNS)} "
-            "(and optionally determinant_or_action)",
+            fix=f"the gold coding needs the columns {list(GOLD_COLUMNS)} "
+            "(and optionally determinant_or_action), or those of a filled-in "
+            "`upstreamnlp sample` file",
         )
+    gold = gold.copy()
     for column in ("start_char", "end_char"):
         numbers = pd.to_numeric(gold[column], errors="coerce")
         bad = numbers.isna()
         if bad.any():
-            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            at = bad.idxmax()
             raise UpstreamError(
-                f"column '{column}' must be a whole number, got {gold[column].iloc[line - 2]!r}",
+                f"column '{column}' must be a whole number, got {gold.at[at, column]!r}",
                 path=path,
-                where=f"line {line}",
-                fix="give character offsets into the document text",
+                where=f"{row} {at}",
+                fix="give character offsets into the document text (in a coding sample, "
+                "the offsets it was written with)",
             )
         gold[column] = numbers.astype(int)
+    empty = gold["end_char"] <= gold["start_char"]
+    if empty.any():
+        raise UpstreamError(
+            "end_char must be greater than start_char",
+            path=path,
+            where=f"{row} {empty.idxmax()}",
+            fix="give the passage's character offsets into the document text",
+        )
     gold["theme"] = gold["theme"].astype(str).str.strip()
+    if theme_ids is not None:
+        allowed = set(theme_ids) | set(OFF_THEME_LABELS)
+        for at, theme in gold["theme"].items():
+            if theme not in allowed:
+                raise UpstreamError(
+                    f"unknown theme id {theme!r}",
+                    path=path,
+                    where=f"{row} {at}, column {theme_column}",
+                    fix=f"use one of {', '.join(sorted(set(theme_ids) - {OTHER}))} or other "
+                    "(the codebook's ids)",
+                )
     if "determinant_or_action" in gold.columns:
         gold["determinant_or_action"] = gold["determinant_or_action"].astype(str).str.strip()
+        for at, label in gold["determinant_or_action"].items():
+            if label and label not in DETERMINANT_LABELS:
+                raise UpstreamError(
+                    f"unknown determinant_or_action label {label!r}",
+                    path=path,
+                    where=f"{row} {at}, column {aspect_column}",
+                    fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
+                )
     return gold.reset_index(drop=True)
 
 

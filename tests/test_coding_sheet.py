@@ -1,0 +1,210 @@
+"""The Word coding sheet: `upstreamnlp sample --out FILE.docx` writes what a coder needs,
+and a filled-in sheet validates exactly like the same coding given as CSV."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from docx import Document
+from typer.testing import CliRunner
+
+from upstreamnlp.cli import app
+from upstreamnlp.errors import UpstreamError
+from upstreamnlp.themes.validation import load_gold, read_run_assignments, validate
+
+CODEBOOK = """themes:
+  - id: prevention
+    name: Upstream as prevention
+    description: Acting before illness, through screening and early intervention.
+  - id: social_determinants
+    name: Social determinants
+    description: Housing, income and poverty as causes of ill health.
+  - id: grassroots
+    name: Shifting power
+    description: Communities taking control of decisions.
+"""
+
+
+def tiny_run(tmp_path: Path) -> Path:
+    """A run folder as `upstreamnlp run` leaves it, reduced to what sample/validate read:
+    manifest (with the codebook path), assignments.csv and segments.parquet."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (tmp_path / "themes.yaml").write_text(CODEBOOK, encoding="utf-8")
+    manifest = {"status": "complete", "config": {"themes": str(tmp_path / "themes.yaml")}}
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assignments = pd.DataFrame(
+        {
+            "segment_id": ["A:0", "A:1", "B:0", "B:1"],
+            "doc_id": ["A", "A", "B", "B"],
+            "topic": [0, 1, 0, 2],
+            "topic_weight": 0.8,
+            "theme": ["prevention", "social_determinants", "prevention", "none"],
+            "theme_score": 0.7,
+            "determinant_or_action": ["action", "determinant", "action", "neither"],
+            "role": ["researcher", "researcher", "public", "public"],
+        }
+    )
+    assignments.to_csv(run / "assignments.csv", index=False)
+    segments = assignments[["segment_id", "doc_id"]].copy()
+    segments["start_char"] = [0, 50, 0, 40]
+    segments["end_char"] = [49, 120, 39, 90]
+    segments["text"] = [
+        "We screen early & often.",
+        "Damp housing <makes> people ill.",
+        "Vaccination stops it first.",
+        "Football again.",
+    ]
+    segments.to_parquet(run / "segments.parquet")
+    return run
+
+
+def _sheet_table(document):
+    return next(t for t in document.tables if t.rows[0].cells[0].text == "segment_id")
+
+
+def _fill(path: Path, codes: dict[str, tuple[str, str]]) -> None:
+    """Fill the sheet as a coder would in Word: type into the gold cells of some rows."""
+    document = Document(str(path))
+    table = _sheet_table(document)
+    header = [c.text for c in table.rows[0].cells]
+    for row in table.rows[1:]:
+        cells = row.cells
+        segment_id = cells[header.index("segment_id")].text
+        if segment_id in codes:
+            theme, aspect = codes[segment_id]
+            cells[header.index("gold_theme")].text = theme
+            cells[header.index("gold_determinant_or_action")].text = aspect
+    document.save(str(path))
+
+
+def _sample_docx(run: Path, out: Path) -> None:
+    result = CliRunner().invoke(app, ["sample", str(run), "--n", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_sample_writes_a_word_coding_sheet_with_instructions_codebook_and_table(tmp_path):
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sheet.docx"
+    _sample_docx(run, out)
+    document = Document(str(out))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Coding sheet" in text
+    assert "prevention, social_determinants, grassroots, other" in text
+    assert "determinant, action, both or neither" in text
+    codebook = document.tables[0]
+    rows = [[c.text for c in row.cells] for row in codebook.rows]
+    assert rows[0] == ["id", "name", "description"]
+    # every codebook theme, also the one the run never used (grassroots), then other
+    assert [r[0] for r in rows[1:]] == ["prevention", "social_determinants", "grassroots", "other"]
+    assert rows[2][2] == "Housing, income and poverty as causes of ill health."
+    table = _sheet_table(document)
+    header = [c.text for c in table.rows[0].cells]
+    assert header == [
+        "segment_id",
+        "doc_id",
+        "start_char",
+        "end_char",
+        "role",
+        "text",
+        "gold_theme",
+        "gold_determinant_or_action",
+    ]
+    body = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert len(body) == 4
+    assert {r[0] for r in body} == {"A:0", "A:1", "B:0", "B:1"}
+    assert "Damp housing <makes> people ill." in {r[5] for r in body}
+    assert all(r[6] == "" and r[7] == "" for r in body)
+    # blind by default: no machine label anywhere in the sheet
+    assert not {"theme", "theme_score", "topic", "determinant_or_action"} & set(header)
+
+
+def test_a_filled_sheet_gives_the_same_agreement_as_the_same_coding_in_csv(tmp_path):
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sheet.docx"
+    _sample_docx(run, out)
+    # Word capitalises the first letter typed in a cell: "Action" reads as "action"
+    _fill(out, {"A:0": ("prevention", "Action"), "A:1": ("grassroots", "determinant")})
+    gold_docx = load_gold(out)
+    assert len(gold_docx) == 2  # the two uncoded rows are dropped
+    segments = pd.read_parquet(run / "segments.parquet").set_index("segment_id")
+    csv = tmp_path / "same.csv"
+    pd.DataFrame(
+        {
+            "doc_id": ["A", "A"],
+            "start_char": [segments.at["A:0", "start_char"], segments.at["A:1", "start_char"]],
+            "end_char": [segments.at["A:0", "end_char"], segments.at["A:1", "end_char"]],
+            "theme": ["prevention", "grassroots"],
+            "determinant_or_action": ["action", "determinant"],
+        }
+    ).to_csv(csv, index=False)
+    assignments = read_run_assignments(run)
+    from_docx = validate(assignments, gold_docx)
+    from_csv = validate(assignments, load_gold(csv))
+    assert from_docx.n_matched == from_csv.n_matched == 2
+    assert from_docx.theme.kappa == pytest.approx(from_csv.theme.kappa)
+    assert from_docx.theme.accuracy == from_csv.theme.accuracy == 0.5
+    pd.testing.assert_frame_equal(from_docx.theme.confusion, from_csv.theme.confusion)
+    assert from_docx.determinant_or_action.accuracy == 1.0
+    # and through the command a researcher runs
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((run / "validation.json").read_text())
+    assert data["n_gold"] == 2 and data["theme"]["accuracy"] == 0.5
+    assert (
+        data["theme"]["confusion"]["counts"] == from_csv.to_dict()["theme"]["confusion"]["counts"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "expected"),
+    [
+        ("gold_theme", "upstream-ish", "unknown theme id 'upstream-ish'"),
+        ("gold_determinant_or_action", "cause", "unknown determinant_or_action label 'cause'"),
+        ("start_char", "twelve", "column 'start_char' must be a whole number"),
+    ],
+)
+def test_a_bad_cell_names_the_file_the_table_row_and_the_fix(tmp_path, cell, value, expected):
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sheet.docx"
+    _sample_docx(run, out)
+    _fill(out, {"A:0": ("prevention", "action"), "A:1": ("prevention", "")})
+    document = Document(str(out))
+    table = _sheet_table(document)
+    header = [c.text for c in table.rows[0].cells]
+    row_number = 1 + next(
+        i for i, row in enumerate(table.rows) if row.cells[0].text == "A:1"
+    )  # Word's count: the heading row is row 1
+    table.rows[row_number - 1].cells[header.index(cell)].text = value
+    document.save(str(out))
+    with pytest.raises(UpstreamError) as info:
+        load_gold(out)
+    message = str(info.value)
+    assert expected in message
+    assert "sheet.docx" in message and f"table row {row_number}" in message
+    assert "Fix:" in message
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(out)])
+    assert result.exit_code == 2 and f"table row {row_number}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_csv_with_a_bad_aspect_label_names_its_line(tmp_path):
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "doc_id,start_char,end_char,theme,determinant_or_action\n"
+        "A,0,10,prevention,action\nA,10,20,other,upstream\n"
+    )
+    with pytest.raises(UpstreamError, match=r"line 3, column determinant_or_action"):
+        load_gold(path)
+
+
+def test_a_word_file_without_the_segment_table_is_refused(tmp_path):
+    path = tmp_path / "notes.docx"
+    document = Document()
+    document.add_paragraph("my notes")
+    document.save(str(path))
+    with pytest.raises(UpstreamError, match="heading row names doc_id"):
+        load_gold(path)

@@ -1,0 +1,203 @@
+"""A Word coding sheet: the sample ``upstreamnlp sample`` draws, as a .docx a human coder
+fills in (instructions, the codebook, one table row per segment), and reading it back.
+
+Many coders work in Word rather than a spreadsheet; the sheet carries everything they need
+on paper. ``read_coding_sheet`` only reads the table: the checks of offsets and labels are
+those ``validation.load_gold`` applies to a CSV, so both formats are held to one standard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from upstreamnlp.errors import UpstreamError
+from upstreamnlp.themes.codebook import Codebook
+
+GOLD_THEME = "gold_theme"
+GOLD_ASPECT = "gold_determinant_or_action"
+LOCATION_COLUMNS = ("segment_id", "doc_id", "start_char", "end_char")
+CODEBOOK_HEADER = ("id", "name", "description")
+ASPECTS = (
+    ("determinant", "it describes a cause of ill health or inequality (income, housing, power)"),
+    ("action", "it describes or proposes doing something, and which way that is aimed"),
+    ("both", "it does both"),
+    ("neither", "it does neither (e.g. off-topic talk)"),
+)
+OTHER_DESCRIPTION = "No theme of the codebook fits the segment."
+
+
+def coding_sheet_columns(columns: Sequence[str]) -> list[str]:
+    """The sheet's column order: where the segment is, its metadata, its text, then the
+    two columns the coder fills in."""
+    tail = ["text", GOLD_THEME, GOLD_ASPECT]
+    middle = [c for c in columns if c not in LOCATION_COLUMNS and c not in tail]
+    return [c for c in LOCATION_COLUMNS if c in columns] + middle + tail
+
+
+def write_coding_sheet(
+    sample: pd.DataFrame,
+    path: str | Path,
+    codebook: Codebook | None = None,
+    theme_ids: Sequence[str] = (),
+    title: str = "Coding sheet",
+    note: str = "",
+) -> Path:
+    """Write ``sample`` (from ``sample_for_coding``, machine labels already removed or
+    kept by the caller) as a .docx: title, instructions, the codebook (each theme's id,
+    name and description; ``theme_ids`` alone when the run's codebook file is not
+    available) and one table of segments with blank ``gold_theme`` and
+    ``gold_determinant_or_action`` cells. ``note`` says where the sample came from."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    path = Path(path)
+    themes = (
+        [(t.id, t.name, t.description) for t in codebook.themes]
+        if codebook is not None
+        else [(theme_id, "", "") for theme_id in theme_ids]
+    )
+    ids = [theme_id for theme_id, _, _ in themes] + ["other"]
+    document = Document()
+    section = document.sections[0]
+    # landscape: the segment table has many columns
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    document.styles["Normal"].font.size = Pt(10)
+
+    document.add_heading(title, level=0)
+    if note:
+        document.add_paragraph(note)
+    document.add_heading("How to code", level=1)
+    steps = [
+        f"Read each segment's text. In {GOLD_THEME}, write the id of the one theme that fits "
+        f"best: {', '.join(ids)} (other: no theme of the codebook fits).",
+        f"In {GOLD_ASPECT}, write determinant, action, both or neither "
+        "(see below); you may leave it empty.",
+        f"Leave {GOLD_THEME} empty to skip a segment: rows without a theme are not counted.",
+        f"Do not change the column headings, nor {', '.join(LOCATION_COLUMNS)}: they tie "
+        "your coding to the run's segments.",
+        "Then give this file to: upstreamnlp validate RUN_DIR --gold THIS_FILE.docx",
+    ]
+    for step in steps:
+        document.add_paragraph(step, style="List Number")
+    document.add_paragraph(f"{GOLD_ASPECT}: does the segment talk about upstream ...")
+    for label, meaning in ASPECTS:
+        paragraph = document.add_paragraph(style="List Bullet")
+        paragraph.add_run(label).bold = True
+        paragraph.add_run(f": {meaning}")
+
+    document.add_heading("Codebook", level=1)
+    if codebook is None:
+        document.add_paragraph(
+            "The run's codebook file was not found; its theme ids are listed without descriptions."
+        )
+    _add_table(
+        document,
+        list(CODEBOOK_HEADER),
+        [list(row) for row in themes] + [["other", "Other", OTHER_DESCRIPTION]],
+        widths={"id": Cm(3.5), "name": Cm(5), "description": Cm(17)},
+    )
+
+    document.add_heading("Segments", level=1)
+    columns = coding_sheet_columns(list(sample.columns))
+    frame = sample.reindex(columns=columns)
+    rows = [["" if pd.isna(v) else str(v) for v in record] for record in frame.to_numpy()]
+    _add_table(document, columns, rows, widths=_segment_widths(columns), font_size=Pt(8))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def _segment_widths(columns: Sequence[str], page_cm: float = 26.7) -> dict:
+    """Column widths that fill a landscape A4 page: the coder's two columns 2.5 cm each,
+    the text at least 8 cm, the rest (ids, offsets, metadata) share what is left."""
+    from docx.shared import Cm
+
+    others = [c for c in columns if c not in ("text", GOLD_THEME, GOLD_ASPECT)]
+    text = max(8.0, page_cm - 5.0 - 2.0 * len(others))
+    other = max(1.2, (page_cm - 5.0 - text) / max(len(others), 1))
+    widths = {c: Cm(other) for c in others}
+    widths.update({"text": Cm(text), GOLD_THEME: Cm(2.5), GOLD_ASPECT: Cm(2.5)})
+    return widths
+
+
+def _add_table(document, header: list[str], rows: list[list[str]], widths: dict, font_size=None):
+    """A grid table with a bold heading row repeated on every page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table = document.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = "Table Grid"
+    table.autofit = False
+    # the heading row repeats on every page
+    row_props = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    row_props.append(repeat)
+    for r, values in enumerate([header, *rows]):
+        for c, value in enumerate(values):
+            cell = table.cell(r, c)
+            if header[c] in widths:
+                cell.width = widths[header[c]]
+            cell.text = value
+            for run in cell.paragraphs[0].runs:
+                run.bold = r == 0
+                if font_size is not None:
+                    run.font.size = font_size
+    return table
+
+
+def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]:
+    """Read a coding sheet written by ``write_coding_sheet`` (and filled in): returns the
+    segment table as strings, one row per table row, indexed by the table row number as
+    Word counts it (the heading row is row 1), and the theme ids of the sheet's codebook
+    table (None when the sheet has none). Labels are lower-cased, because Word
+    capitalises the first letter typed in a cell. No value is checked here:
+    ``validation.load_gold`` checks them as it checks a CSV."""
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    path = Path(path)
+    try:
+        document = Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise UpstreamError(
+            f"not a readable Word file ({exc.__class__.__name__})",
+            path=path,
+            fix="save the coding sheet as .docx (Word 2007 or later)",
+        ) from None
+    segments, theme_ids = None, None
+    for table in document.tables:
+        cells = [_cells(row) for row in table.rows]
+        if not cells:
+            continue
+        header = [h.strip() for h in cells[0]]
+        if segments is None and {"doc_id", "start_char"} <= set(header):
+            segments = (header, cells[1:])
+        elif theme_ids is None and header[:1] == ["id"]:
+            theme_ids = [row[0].strip().lower() for row in cells[1:] if row and row[0].strip()]
+    if segments is None:
+        raise UpstreamError(
+            "no table whose heading row names doc_id, start_char, end_char and gold_theme",
+            path=path,
+            fix="give the coding sheet written by `upstreamnlp sample RUN_DIR --out FILE.docx`, "
+            "with its column headings unchanged",
+        )
+    header, body = segments
+    body = [(row + [""] * len(header))[: len(header)] for row in body]
+    frame = pd.DataFrame(body, columns=header, index=range(2, 2 + len(body)), dtype=object)
+    for column in (GOLD_THEME, GOLD_ASPECT, "theme", "determinant_or_action"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype(str).str.strip().str.lower()
+    return frame, theme_ids
+
+
+def _cells(row) -> list[str]:
+    # a cell's text joins its paragraphs with newlines; an empty cell reads as ""
+    return [cell.text for cell in row.cells]
