@@ -197,6 +197,10 @@ def write_table(heading: str, table: str) -> None:
 
 
 SUBSECTION = "### Learning from a coded sample"
+# The labeller's settings before experts fusion and before self-training was switched off
+# (both chosen on the DEV documents; RESULTS.md), for comparison rows.
+JOINT = {"fusion": "joint", "use_characters": False}
+SELF_TRAIN = {"self_train_threshold": 0.6}
 
 
 class _TextCache:
@@ -352,23 +356,35 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     codebook = load_codebook(state["config"].themes)
     examples = load_examples(ROOT / "configs" / "themes" / "upstream_examples.csv", codebook)
     embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
-    labeller = CodedSampleLabeller(
-        codebook, embedder, seed=state["config"].model.seed, self_train_threshold=None
-    )
-    labeller.fit(list(examples["text"]), examples["theme"])
-    predicted = labeller.predict(state["texts"])
-    themes = list(np.where(predicted == "other", "none", predicted))
-    det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
-    figures = score(state, themes, list(det["label"]), gold)
-    rows = [
-        ["codebook examples, no coding", "examples", split, 0, figures[split]]
-        for split in ("dev", "test", "all")
-    ]
+    rows = []
+    for name, params in (
+        ("codebook examples, no coding", {}),
+        ("codebook examples, no coding, joint fusion (earlier default)", JOINT),
+    ):
+        labeller = CodedSampleLabeller(
+            codebook, embedder, seed=state["config"].model.seed, **params
+        )
+        labeller.fit(list(examples["text"]), examples["theme"])
+        predicted = labeller.predict(state["texts"])
+        themes = list(np.where(predicted == "other", "none", predicted))
+        det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
+        figures = score(state, themes, list(det["label"]), gold)
+        rows += [[name, "examples", split, 0, figures[split]] for split in ("dev", "test", "all")]
     folds = document_folds(gold, 5)
     for share in (0.25, 0.5, 1.0):
         pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
         name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
         rows += cv_rows(state, gold, name, pooled, spans=share == 1.0)
+    for name, fold_seed, params in (
+        ("fold seed 2", 2, {}),
+        ("joint fusion + self-training (earlier default)", 1, {**JOINT, **SELF_TRAIN}),
+        ("joint fusion + self-training (earlier default), fold seed 2", 2, {**JOINT, **SELF_TRAIN}),
+    ):
+        pooled = cross_validate(
+            state, gold, texts, document_folds(gold, 5, seed=fold_seed), examples=examples, **params
+        )
+        name = f"coded sample + codebook examples, 5-fold CV, {name}"
+        rows += cv_rows(state, gold, name, pooled, spans=True)
     return rows
 
 
@@ -416,7 +432,7 @@ def supervised_rows(state: dict, gold: pd.DataFrame) -> list[list]:
     seg_t, seg_d, _, _, n = cross_validate(state, gold, texts, two[:1])
     rows.append(
         [
-            "coded sample (self-training)",
+            "coded sample",
             "dev",
             "test",
             round(n),
@@ -424,10 +440,7 @@ def supervised_rows(state: dict, gold: pd.DataFrame) -> list[list]:
         ]
     )
     for name, folds in (("2-fold", two), ("5-fold", document_folds(gold, 5))):
-        for st_name, params in (
-            ("no self-training", {"self_train_threshold": None}),
-            ("self-training", {}),
-        ):
+        for st_name, params in (("no self-training", {}), ("self-training", SELF_TRAIN)):
             pooled = cross_validate(state, gold, texts, folds, **params)
             rows += cv_rows(state, gold, f"coded sample ({st_name}), {name} CV", pooled, True)
     rows += example_rows(state, gold, texts)

@@ -57,6 +57,63 @@ def test_labeller_learns_planted_themes_and_labels_held_out_passages():
     assert (again.predict(test_texts) == predicted).all()
 
 
+def test_one_block_of_experts_is_a_plain_logistic_regression_on_it():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    train_texts, train_labels = _passages(30, seed=1)
+    test_texts, _ = _passages(12, seed=2)
+    words_only = {"use_embeddings": False, "use_codebook": False, "use_characters": False}
+    probas = []
+    for fusion in ("experts", "joint"):
+        labeller = CodedSampleLabeller(seed=1, fusion=fusion, **words_only)
+        probas.append(labeller.fit(train_texts, train_labels).predict_proba(test_texts))
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    plain = LogisticRegression(C=10.0, class_weight="balanced", max_iter=5000)
+    plain.fit(vectorizer.fit_transform(train_texts), train_labels)
+    expected = plain.predict_proba(vectorizer.transform(test_texts))
+    assert np.allclose(probas[0], expected, atol=1e-6)
+    assert np.allclose(probas[1], expected, atol=1e-6)
+
+
+def test_character_ngrams_carry_coded_words_to_their_other_forms():
+    """Coded 'vaccination', a new passage says 'vaccinated': word features cannot link the
+    two, character n-grams (on by default for themes) can."""
+    forms = {
+        "prevention": ("vaccination screening immunisation", "vaccinated screened immunised"),
+        "social_determinants": ("housing employment poverty", "housed employed impoverished"),
+        "grassroots": ("organising campaigning mobilisation", "organised campaigned mobilised"),
+    }
+    rng = np.random.default_rng(3)
+
+    def passages(column: int, n: int) -> tuple[list[str], list[str]]:
+        texts, labels = [], []
+        for i in range(n):
+            theme = list(forms)[i % 3]
+            words = list(rng.choice(forms[theme][column].split(), 2)) + list(rng.choice(FILLER, 4))
+            texts.append(" ".join(rng.permutation(words)) + ".")
+            labels.append(theme)
+        return texts, labels
+
+    train_texts, train_labels = passages(0, 30)
+    test_texts, test_labels = passages(1, 30)  # only the other word forms
+    accuracy = {}
+    for characters in (False, True):
+        labeller = CodedSampleLabeller(
+            seed=1, use_embeddings=False, use_codebook=False, use_characters=characters
+        )
+        labeller.fit(train_texts, train_labels)
+        accuracy[characters] = np.mean(labeller.predict(test_texts) == np.array(test_labels))
+    assert accuracy[True] >= 0.9
+    assert accuracy[False] <= 0.6
+
+
+def test_an_unknown_fusion_names_the_choices():
+    texts, labels = _passages(6, seed=1)
+    with pytest.raises(UpstreamError, match="unknown fusion 'mean'.*experts, joint"):
+        CodedSampleLabeller(embedder=HashingEmbedder(), fusion="mean").fit(texts, labels)
+
+
 def test_determinant_labeller_learns_from_coded_aspects():
     causes = [
         "Damp housing and low wages make people ill.",
@@ -155,6 +212,7 @@ model:
 themes: themes.yaml
 theme_mapping:
   coded_sample: coded.csv
+  labeller_self_train_threshold: 0.6
 validation:
   gold: gold.csv
 concept:
@@ -182,7 +240,7 @@ def test_run_learns_from_the_coded_sample_and_records_it(study, coded_run):
     assert info["path"].endswith("coded.csv") and len(info["sha256"]) == 64
     assert info["n_passages"] == 12
     assert info["passages_per_theme"] == {t: 4 for t in SENTENCES}
-    # self-training on the run's uncoded segments is recorded
+    # self-training on the run's uncoded segments (switched on in run.yaml) is recorded
     assert 0 < info["self_trained_segments"] <= len(pd.read_csv(coded_run / "assignments.csv"))
     assignments = pd.read_csv(coded_run / "assignments.csv")
     assert (assignments["label_source"] == "coded-sample").all()
@@ -351,6 +409,11 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     assert info["n_examples"] == 10
     assert info["examples_per_label"]["prevention"] == 3
     assert "coded_sample" not in manifest
+    # run.yaml switches self-training on for coded samples; examples alone never self-train
+    labeller = manifest["theme_labeller"]
+    assert labeller["self_train_threshold"] is None and labeller["self_trained_segments"] == 0
+    assert labeller["fusion"] == "experts"
+    assert labeller["feature_blocks"] == ["embedding", "evidence", "words", "characters"]
     assignments = pd.read_csv(examples_run / "assignments.csv")
     assert (assignments["label_source"] == "codebook-examples").all()
     segments = pd.read_parquet(examples_run / "segments.parquet").set_index("segment_id")

@@ -84,6 +84,21 @@ class ThemesConfig(_Strict):
         "determinant_or_action]): train the segment labeller on them, with the codebook's "
         "exemplars and outside list, and with the coded sample when there is one",
     )
+    labeller_self_train_threshold: float | None = Field(
+        None,
+        gt=0.5,
+        le=1.0,
+        description="with a coded sample: uncoded segments the labeller labels with at least "
+        "this probability join its training passages for one refit (null: no self-training)",
+    )
+    labeller_self_train_weight: float = Field(
+        0.5, gt=0.0, le=1.0, description="the weight of those self-trained segments"
+    )
+    labeller_fusion: Literal["experts", "joint"] = Field(
+        "experts",
+        description="experts: one logistic regression per feature block (embedding, "
+        "codebook evidence, words, characters), probabilities multiplied; joint: one on all",
+    )
 
 
 class CompareConfig(_Strict):

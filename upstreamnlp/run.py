@@ -604,9 +604,14 @@ def _learn_labels(
         train = pd.concat([train, examples[train.columns]], ignore_index=True)
         sources.append("codebook-examples")
     seed = config.model.seed
-    # self-training on the run's uncoded segments helps a coded sample, not examples alone
+    # self-training on the run's uncoded segments: off unless configured; never for examples alone
     theme_labeller = CodedSampleLabeller(
-        codebook, embedder, seed=seed, self_train_threshold=0.6 if coded is not None else None
+        codebook,
+        embedder,
+        seed=seed,
+        self_train_threshold=mapping.labeller_self_train_threshold if coded is not None else None,
+        self_train_weight=mapping.labeller_self_train_weight,
+        fusion=mapping.labeller_fusion,
     )
     theme_labeller.fit(list(train["text"]), train["theme"], unlabelled=texts)
     proba = theme_labeller.predict_proba(texts)
@@ -649,6 +654,12 @@ def _learn_labels(
             "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
             "copy": "coded_sample.csv",
         }
+    result.manifest["theme_labeller"] = {
+        "fusion": theme_labeller.fusion,
+        "feature_blocks": theme_labeller.feature_blocks_,
+        "self_train_threshold": theme_labeller.self_train_threshold,
+        "self_trained_segments": int(theme_labeller.n_self_trained_),
+    }
     if examples is not None:
         result.manifest["codebook_examples"] = {
             "path": Path(mapping.examples).as_posix(),

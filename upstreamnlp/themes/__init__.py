@@ -4,8 +4,14 @@ action, evidence quotes, and validation against human coding."""
 from __future__ import annotations
 
 from upstreamnlp.themes.codebook import Codebook, Theme, codebook_to_qdc, load_codebook
+from upstreamnlp.themes.coding_sheet import read_coding_sheet, write_coding_sheet
 from upstreamnlp.themes.determinants import exemplar_similarity, label_determinant_action
-from upstreamnlp.themes.evidence import evidence_quotes, theme_heatmap
+from upstreamnlp.themes.evidence import (
+    evidence_quotes,
+    theme_heatmap,
+    topic_label_heatmap,
+    topic_label_table,
+)
 from upstreamnlp.themes.mapping import EMERGENT, MIXED, NONE, ThemeMapper, label_segments
 from upstreamnlp.themes.validation import (
     ValidationResult,
@@ -31,7 +37,11 @@ __all__ = [
     "label_segments",
     "load_codebook",
     "load_gold",
+    "read_coding_sheet",
     "sample_for_coding",
     "theme_heatmap",
+    "topic_label_heatmap",
+    "topic_label_table",
     "validate",
+    "write_coding_sheet",
 ]

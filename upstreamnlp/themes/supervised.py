@@ -6,33 +6,42 @@ classification (Grimmer & Stewart 2013, section 5; Nelson et al. 2021): a human 
 a sample, a classifier learns from it, and agreement is checked on passages the
 classifier did **not** learn from (``validate`` excludes training passages).
 
-Features of a passage (each block can be switched off; what helped was measured on the
-demo gold by 2-fold cross-validation by document, ``benchmarks/RESULTS.md``, "## Demo
-agreement"):
+Feature blocks of a passage (each can be switched off):
 
-- its sentence embedding (MiniLM, or any ``encode(texts)`` embedder), L2-normalised;
-- with a codebook, the zero-shot evidence ``ThemeMapper`` uses: per theme the mean of the
-  3 largest cosines to the theme's description and exemplars, the same for the codebook's
-  ``outside`` texts, and the seed-term density per theme (``d / (d + 0.02)``);
-- TF-IDF of words and word pairs (sublinear tf, words in at least 2 passages);
-- for determinant/action, the cue-rule scores of ``score_passage`` and the passage's theme.
+- ``embedding``: its sentence embedding (MiniLM, or any ``encode(texts)`` embedder),
+  L2-normalised;
+- ``evidence``: with a codebook, the zero-shot evidence ``ThemeMapper`` uses (per theme
+  the mean of the 3 largest cosines to the theme's description and exemplars, the same
+  for the codebook's ``outside`` texts, and the seed-term density per theme,
+  ``d / (d + 0.02)``); for determinant/action, the cue-rule scores of ``score_passage``,
+  the similarity to the determinant and action exemplars and the passage's theme;
+- ``words``: TF-IDF of words and word pairs (sublinear tf, in at least 2 passages);
+- ``characters`` (themes only, by default): TF-IDF of character 3-5-grams within word
+  boundaries, so that a coded "vaccination" also speaks for "vaccinated".
 
-The classifier is a multinomial logistic regression (L2; ``C`` = 10 for themes and 3 for
-determinant/action, chosen on the same 2-fold cross-validation as the figures reported, so
-those carry a small selection optimism), with
-``class_weight="balanced"`` by default so that rare codes (``grassroots``, ``both``) are
-not swamped by frequent ones (King & Zeng 2001 on rare-event weighting).
+Each block has its own multinomial logistic regression (L2, ``C`` = 10 for themes), and
+a passage's label probabilities are the normalised product of theirs (``fusion=
+"experts"``; a product of experts, Hinton 2002; late fusion in the sense of Snoek et al.
+2005): each block gets an equal say, whatever its size and scale (thousands of sparse
+n-gram columns against 384 embedding dimensions), where one regression over all blocks
+side by side (``fusion="joint"``, still the determinant/action default) weighs them by
+one penalty. ``class_weight="balanced"`` keeps rare codes
+(``grassroots``) from being swamped by frequent ones (King & Zeng 2001).
 
-The theme labeller then does one round of self-training on the run's uncoded segments
-(Yarowsky 1995; Zhu & Goldberg 2009, ch. 2): segments it labels with probability >= 0.6
-join the coded passages with weight 0.5 and it is refitted. Threshold and weight were
-chosen by 5-fold grouped cross-validation inside the DEV documents only (DEV kappa 0.579
--> 0.607, mean of 3 fold seeds); on held-out documents the gain is within noise (DEV ->
-TEST 0.659 -> 0.671; cross-validation by document over all coded passages, 5-fold 0.652 ->
-0.657, 2-fold 0.647 -> 0.645). Measured and
-not kept (DEV folds, within +-0.01 of the plain labeller or worse): sentence-level mean/max
-pooling of embeddings, neighbouring-segment context, zero-shot mapper scores as features,
-C in 3-30, linear SVM, ridge, unigrams only, TF-IDF vocabulary from the whole corpus.
+How these were chosen (``benchmarks/RESULTS.md``, "## Demo agreement"): on the DEV
+documents of the demo gold only, 5-fold cross-validation grouped by document, the coded
+passages plus the codebook examples, matched by overlap as ``validate`` does, 3 fold
+seeds: theme kappa 0.659 with one joint regression and self-training (the earlier
+default), 0.684 with experts and character n-grams and no self-training, 0.672 with
+experts and self-training; determinant/action 0.561, 0.567, 0.557. Self-training
+(Yarowsky 1995; segments labelled with probability >= ``self_train_threshold`` join with
+weight ``self_train_weight`` for one refit) is therefore off by default and a config key
+(``theme_mapping.labeller_self_train_threshold``). Measured on DEV and not kept (within
++-0.02 of the plain labeller): sentence-level pooling of embeddings,
+neighbouring-segment context, zero-shot mapper scores as features, C in 3-30, linear SVM,
+ridge, unigrams only, a corpus-wide TF-IDF vocabulary, naive Bayes or nearest-neighbour
+experts, per-expert weights, and training on the text of the segment a coded passage
+falls in rather than the passage.
 """
 
 from __future__ import annotations
@@ -60,8 +69,42 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+class _Experts:
+    """A product of experts (Hinton 2002): one logistic regression per feature block; a
+    passage's label probabilities are the normalised product of the experts'. With one
+    block this is a plain logistic regression."""
+
+    def __init__(self, C: float, class_weight, seed: int) -> None:
+        self.C, self.class_weight, self.seed = C, class_weight, seed
+
+    def fit(self, blocks: list, labels: np.ndarray, sample_weight=None) -> _Experts:
+        from sklearn.linear_model import LogisticRegression
+
+        self.models_ = [
+            LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.seed
+            ).fit(block, labels, sample_weight=sample_weight)
+            for block in blocks
+        ]
+        self.classes_ = self.models_[0].classes_
+        return self
+
+    def predict_proba(self, blocks: list) -> np.ndarray:
+        log_p = sum(
+            np.log(np.clip(m.predict_proba(b), 1e-12, None))
+            for m, b in zip(self.models_, blocks, strict=True)
+        )
+        log_p = log_p - log_p.max(axis=1, keepdims=True)
+        p = np.exp(log_p)
+        return p / p.sum(axis=1, keepdims=True)
+
+
 class _PassageClassifier:
-    """Shared machinery: dense features + optional TF-IDF -> logistic regression."""
+    """Shared machinery: feature blocks (embedding; dense evidence; word and character
+    TF-IDF) -> logistic regression, one per block (``fusion="experts"``) or one on all
+    blocks side by side (``fusion="joint"``)."""
+
+    FUSIONS = ("experts", "joint")
 
     def __init__(
         self,
@@ -72,6 +115,8 @@ class _PassageClassifier:
         use_embeddings: bool = True,
         use_words: bool = True,
         prior_weight: float = 1.0,
+        use_characters: bool = False,
+        fusion: str = "joint",
     ) -> None:
         self.embedder = embedder
         self.seed = seed
@@ -80,20 +125,25 @@ class _PassageClassifier:
         self.use_embeddings = use_embeddings
         self.use_words = use_words
         self.prior_weight = prior_weight
+        self.use_characters = use_characters
+        self.fusion = fusion
 
     # subclasses add their own dense features here (rows match ``texts``)
     def _extra_features(self, texts: list[str], **context) -> np.ndarray:
         return np.zeros((len(texts), 0))
 
-    def _dense(self, texts: list[str], prior_scores, **context) -> np.ndarray:
+    def _dense(self, texts: list[str], prior_scores, **context) -> list[tuple[str, np.ndarray]]:
+        """The dense blocks, named: the embedding, then the evidence (extra features and
+        priors)."""
         blocks = []
         if self.use_embeddings:
             if self.embedder is None:
                 from upstreamnlp.models.embeddings import load_embedder
 
                 self.embedder = load_embedder()
-            blocks.append(_normalise_rows(np.asarray(self.embedder.encode(texts), float)))
-        blocks.append(self.prior_weight * self._extra_features(texts, **context))
+            vectors = np.asarray(self.embedder.encode(texts), float)
+            blocks.append(("embedding", _normalise_rows(vectors)))
+        evidence = [self.prior_weight * self._extra_features(texts, **context)]
         if prior_scores is not None:
             prior = np.asarray(prior_scores, dtype=float)
             if prior.ndim != 2 or prior.shape[0] != len(texts):
@@ -102,35 +152,56 @@ class _PassageClassifier:
                     where=type(self).__name__,
                     fix="pass one row of prior scores per passage",
                 )
-            blocks.append(self.prior_weight * prior)
-        return np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
+            evidence.append(self.prior_weight * prior)
+        evidence = np.hstack(evidence)
+        if evidence.shape[1]:
+            blocks.append(("evidence", evidence))
+        return blocks
 
-    def _features(self, texts: list[str], prior_scores, fitting: bool, **context):
+    def _text_vectorizers(self) -> list[tuple[str, dict]]:
+        kinds = []
+        if self.use_words:  # words and word pairs in at least 2 passages
+            kinds.append(("words", {"ngram_range": (1, 2)}))
+        if self.use_characters:  # character 3-5-grams inside word boundaries
+            kinds.append(("characters", {"analyzer": "char_wb", "ngram_range": (3, 5)}))
+        return kinds
+
+    def _features(self, texts: list[str], prior_scores, fitting: bool, **context) -> list:
+        """The feature blocks of ``texts`` (one sparse matrix each; one in all with
+        ``fusion="joint"``)."""
         from scipy.sparse import csr_matrix, hstack
 
-        dense = self._dense(texts, prior_scores, **context)
-        parts = [csr_matrix(dense)]
-        if self.use_words:
-            if fitting:
-                from sklearn.feature_extraction.text import TfidfVectorizer
+        if self.fusion not in self.FUSIONS:
+            raise UpstreamError(
+                f"unknown fusion {self.fusion!r}",
+                where=type(self).__name__,
+                fix=f"use one of {', '.join(self.FUSIONS)}",
+            )
+        named = [(name, csr_matrix(b)) for name, b in self._dense(texts, prior_scores, **context)]
+        blocks = [b for _, b in named]
+        if fitting:
+            from sklearn.feature_extraction.text import TfidfVectorizer
 
-                self.vectorizer_ = TfidfVectorizer(
-                    lowercase=True, ngram_range=(1, 2), min_df=2, sublinear_tf=True
-                )
+            self.vectorizers_ = {}
+            for name, params in self._text_vectorizers():
+                vectorizer = TfidfVectorizer(lowercase=True, min_df=2, sublinear_tf=True, **params)
                 try:
-                    parts.append(self.vectorizer_.fit_transform(texts))
-                except ValueError:  # no word in two passages (tiny samples)
-                    self.vectorizer_ = None
-            elif self.vectorizer_ is not None:
-                parts.append(self.vectorizer_.transform(texts))
-        features = hstack(parts).tocsr()
-        if features.shape[1] == 0:
+                    blocks.append(vectorizer.fit_transform(texts))
+                    self.vectorizers_[name] = vectorizer
+                except ValueError:  # no term in two passages (tiny samples)
+                    pass
+            self.feature_blocks_ = [name for name, _ in named] + list(self.vectorizers_)
+        else:
+            blocks += [v.transform(texts) for v in self.vectorizers_.values()]
+        if not blocks:
             raise UpstreamError(
                 "no features: embeddings, words and priors are all switched off",
                 where=type(self).__name__,
                 fix="enable use_embeddings or use_words",
             )
-        return features
+        if self.fusion == "joint":
+            return [hstack(blocks).tocsr()]
+        return [b.tocsr() for b in blocks]
 
     def _fit(
         self,
@@ -140,8 +211,6 @@ class _PassageClassifier:
         unlabelled: Sequence[str] | None = None,
         **context,
     ):
-        from sklearn.linear_model import LogisticRegression
-
         texts = [str(t) for t in texts]
         labels = np.asarray([str(x) for x in labels], dtype=object)
         if len(texts) != len(labels):
@@ -159,12 +228,9 @@ class _PassageClassifier:
             )
         self.label_counts_ = {str(c): int(n) for c, n in zip(classes, counts, strict=True)}
         features = self._features(texts, prior_scores, fitting=True, **context)
-        self.classifier_ = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.seed
-        )
-        self.classifier_.fit(features, labels)
+        self.classifier_ = _Experts(self.C, self.class_weight, self.seed).fit(features, labels)
         self.classes_ = self.classifier_.classes_
-        self.n_features_ = features.shape[1]
+        self.n_features_ = sum(block.shape[1] for block in features)
         self.n_self_trained_ = 0
         threshold = getattr(self, "self_train_threshold", None)
         if unlabelled is not None and len(unlabelled) and threshold is not None:
@@ -175,9 +241,8 @@ class _PassageClassifier:
         """One round of self-training (Yarowsky 1995; Zhu & Goldberg 2009, ch. 2): the
         corpus's uncoded segments that the first classifier labels with probability >=
         ``threshold`` join the coded passages with weight ``self_train_weight``, and the
-        classifier is refitted. The TF-IDF vocabulary stays the coded passages' own."""
+        classifier is refitted. The TF-IDF vocabularies stay the coded passages' own."""
         from scipy.sparse import vstack
-        from sklearn.linear_model import LogisticRegression
 
         extra = self._features(unlabelled, None, fitting=False)
         proba = self.classifier_.predict_proba(extra)
@@ -185,13 +250,11 @@ class _PassageClassifier:
         if not confident.any():
             return
         weight = float(getattr(self, "self_train_weight", 0.5))
-        all_features = vstack([features, extra[confident]]).tocsr()
+        blocks = [vstack([a, b[confident]]).tocsr() for a, b in zip(features, extra, strict=True)]
         all_labels = np.concatenate([labels, self.classes_[proba.argmax(axis=1)][confident]])
         sample_weight = np.concatenate([np.ones(len(labels)), np.full(confident.sum(), weight)])
-        classifier = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.seed
-        )
-        classifier.fit(all_features, all_labels, sample_weight=sample_weight)
+        classifier = _Experts(self.C, self.class_weight, self.seed)
+        classifier.fit(blocks, all_labels, sample_weight=sample_weight)
         if list(classifier.classes_) == list(self.classes_):
             self.classifier_ = classifier
             self.n_self_trained_ = int(confident.sum())
@@ -228,10 +291,22 @@ class CodedSampleLabeller(_PassageClassifier):
         use_codebook: bool = True,
         prior_weight: float = 1.0,
         n_nearest: int = 3,
-        self_train_threshold: float | None = 0.6,
+        self_train_threshold: float | None = None,
         self_train_weight: float = 0.5,
+        use_characters: bool = True,
+        fusion: str = "experts",
     ) -> None:
-        super().__init__(embedder, seed, C, class_weight, use_embeddings, use_words, prior_weight)
+        super().__init__(
+            embedder,
+            seed,
+            C,
+            class_weight,
+            use_embeddings,
+            use_words,
+            prior_weight,
+            use_characters,
+            fusion,
+        )
         self.codebook = codebook
         self.use_codebook = use_codebook
         self.n_nearest = n_nearest
@@ -338,8 +413,20 @@ class DeterminantActionLabeller(_PassageClassifier):
         use_cues: bool = True,
         prior_weight: float = 1.0,
         use_exemplars: bool = True,
+        use_characters: bool = False,
+        fusion: str = "joint",
     ) -> None:
-        super().__init__(embedder, seed, C, class_weight, use_embeddings, use_words, prior_weight)
+        super().__init__(
+            embedder,
+            seed,
+            C,
+            class_weight,
+            use_embeddings,
+            use_words,
+            prior_weight,
+            use_characters,
+            fusion,
+        )
         self.theme_ids = tuple(theme_ids)
         self.use_cues = use_cues
         self.use_exemplars = use_exemplars
