@@ -208,3 +208,18 @@ def test_a_word_file_without_the_segment_table_is_refused(tmp_path):
     document.save(str(path))
     with pytest.raises(UpstreamError, match="heading row names doc_id"):
         load_gold(path)
+
+
+def test_the_segment_table_fits_the_page_however_many_metadata_columns():
+    from upstreamnlp.themes.coding_sheet import _segment_widths, coding_sheet_columns
+
+    for n_metadata in (0, 3, 12, 30):
+        columns = coding_sheet_columns(
+            ["segment_id", "doc_id", "start_char", "end_char", "text"]
+            + [f"meta{i}" for i in range(n_metadata)]
+            + ["gold_theme", "gold_determinant_or_action"]
+        )
+        widths = _segment_widths(columns)
+        assert set(widths) == set(columns)
+        assert sum(w.cm for w in widths.values()) <= 26.7 + 1e-6
+        assert widths["text"].cm >= max(w.cm for w in widths.values()) - 1e-6

@@ -116,15 +116,17 @@ def write_coding_sheet(
 
 def _segment_widths(columns: Sequence[str], page_cm: float = 26.7) -> dict:
     """Column widths that fill a landscape A4 page: the coder's two columns 2.5 cm each,
-    the text at least 8 cm, the rest (ids, offsets, metadata) share what is left."""
+    the text at least 8 cm, the rest (ids, offsets, metadata) share what is left, at least
+    1.2 cm each; when that overruns the page, every column shrinks in proportion."""
     from docx.shared import Cm
 
     others = [c for c in columns if c not in ("text", GOLD_THEME, GOLD_ASPECT)]
     text = max(8.0, page_cm - 5.0 - 2.0 * len(others))
     other = max(1.2, (page_cm - 5.0 - text) / max(len(others), 1))
-    widths = {c: Cm(other) for c in others}
-    widths.update({"text": Cm(text), GOLD_THEME: Cm(2.5), GOLD_ASPECT: Cm(2.5)})
-    return widths
+    widths = {c: other for c in others}
+    widths.update({"text": text, GOLD_THEME: 2.5, GOLD_ASPECT: 2.5})
+    scale = min(1.0, page_cm / sum(widths.values()))  # many metadata columns: shrink all
+    return {c: Cm(w * scale) for c, w in widths.items()}
 
 
 def _add_table(document, header: list[str], rows: list[list[str]], widths: dict, font_size=None):
