@@ -523,17 +523,6 @@ def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFram
     return gold[keep].reset_index(drop=True)
 
 
-def _check_determinant_labels(labels: Sequence[str], path: str | Path) -> None:
-    for i, label in enumerate(labels):
-        if label and label not in DETERMINANT_LABELS:
-            raise UpstreamError(
-                f"unknown determinant_or_action label {label!r}",
-                path=path,
-                where=f"line {i + 2}, column determinant_or_action",
-                fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
-            )
-
-
 def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     """Example passages written from the codebook, for training the segment labeller
     without (or besides) a coded sample: a CSV with ``label`` (a theme id or ``other``),
@@ -570,7 +559,10 @@ def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
                 fix=f"use one of {', '.join(sorted(codebook.ids))} or other (the codebook's ids)",
             )
     if det is not None:
-        _check_determinant_labels([x.strip() for x in det], path)
+        from upstreamnlp.themes.validation import check_determinant_labels
+
+        lines = pd.Series([x.strip() for x in det], index=table.index + 2)
+        check_determinant_labels(lines, path, "line", "determinant_or_action")
     rows = pd.DataFrame(
         {
             "theme": [x.strip() for x in table["label"]],

@@ -334,7 +334,7 @@ def _check_gold(
     """The checks every gold coding goes through, whatever file it came from. ``gold``'s
     index is where each row sits in the file (``row`` names the unit: line, table row),
     so an error points at the row the researcher has to fix."""
-    from upstreamnlp.themes.supervised import DETERMINANT_LABELS, OFF_THEME_LABELS
+    from upstreamnlp.themes.supervised import OFF_THEME_LABELS
 
     theme_column, aspect_column = "theme", "determinant_or_action"
     if "theme" not in gold.columns and "gold_theme" in gold.columns:
@@ -387,15 +387,23 @@ def _check_gold(
                 )
     if "determinant_or_action" in gold.columns:
         gold["determinant_or_action"] = gold["determinant_or_action"].astype(str).str.strip()
-        for at, label in gold["determinant_or_action"].items():
-            if label and label not in DETERMINANT_LABELS:
-                raise UpstreamError(
-                    f"unknown determinant_or_action label {label!r}",
-                    path=path,
-                    where=f"{row} {at}, column {aspect_column}",
-                    fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
-                )
+        check_determinant_labels(gold["determinant_or_action"], path, row, aspect_column)
     return gold.reset_index(drop=True)
+
+
+def check_determinant_labels(labels: pd.Series, path: Path, row: str, column: str) -> None:
+    """Every label is determinant, action, both, neither or empty; ``labels``' index is
+    where each sits in the file (``row`` names the unit: line, table row)."""
+    from upstreamnlp.themes.supervised import DETERMINANT_LABELS
+
+    for at, label in labels.items():
+        if label and label not in DETERMINANT_LABELS:
+            raise UpstreamError(
+                f"unknown determinant_or_action label {label!r}",
+                path=path,
+                where=f"{row} {at}, column {column}",
+                fix=f"use one of {', '.join(DETERMINANT_LABELS)} or leave it empty",
+            )
 
 
 def sample_for_coding(
