@@ -223,3 +223,22 @@ def test_the_segment_table_fits_the_page_however_many_metadata_columns():
         assert set(widths) == set(columns)
         assert sum(w.cm for w in widths.values()) <= 26.7 + 1e-6
         assert widths["text"].cm >= max(w.cm for w in widths.values()) - 1e-6
+
+
+def test_a_filled_sheet_is_a_coded_sample_to_learn_from(tmp_path):
+    from upstreamnlp.themes.supervised import load_coded_sample
+
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sheet.docx"
+    _sample_docx(run, out)
+    _fill(out, {"A:0": ("prevention", "action"), "A:1": ("social_determinants", "Determinant")})
+    coded = load_coded_sample(out, ["prevention", "social_determinants", "grassroots"])
+    coded = coded.sort_values("start_char")  # the sheet lists the sample in drawn order
+    assert list(coded["theme"]) == ["prevention", "social_determinants"]
+    assert list(coded["determinant_or_action"]) == ["action", "determinant"]
+    assert list(coded["start_char"]) == [0, 50] and list(coded["end_char"]) == [49, 120]
+    # a theme the run's codebook does not have is refused, naming the sheet's row
+    _fill(out, {"B:0": ("upstreamish", "action")})
+    with pytest.raises(UpstreamError, match="unknown theme id 'upstreamish'") as error:
+        load_coded_sample(out, ["prevention", "social_determinants", "grassroots"])
+    assert "table row" in str(error.value)
