@@ -414,6 +414,7 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     assert labeller["self_train_threshold"] is None and labeller["self_trained_segments"] == 0
     assert labeller["fusion"] == "experts"
     assert labeller["feature_blocks"] == ["embedding", "evidence", "words", "characters"]
+    assert labeller["document_context"] == 0.5 and labeller["document_context_span"] == 2.0
     assignments = pd.read_csv(examples_run / "assignments.csv")
     assert (assignments["label_source"] == "codebook-examples").all()
     segments = pd.read_parquet(examples_run / "segments.parquet").set_index("segment_id")

@@ -99,6 +99,20 @@ class ThemesConfig(_Strict):
         description="experts: one logistic regression per feature block (embedding, "
         "codebook evidence, words, characters), probabilities multiplied; joint: one on all",
     )
+    document_context: float = Field(
+        0.5,
+        ge=0.0,
+        le=3.0,
+        description="with a coded sample or examples: how far a segment's theme leans towards "
+        "those of its neighbours in the same document (0: every segment on its own; "
+        "upstreamnlp.themes.context)",
+    )
+    document_context_span: float = Field(
+        2.0,
+        gt=0.0,
+        description="how many segments away a neighbour's weight falls to 1/e (2: the next "
+        "segment counts 0.61, the one after 0.37)",
+    )
 
 
 class CompareConfig(_Strict):

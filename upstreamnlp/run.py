@@ -556,14 +556,16 @@ def _learn_labels(
     """Train the supervised labellers on the researcher's coded passages and/or the
     codebook's example passages (``theme_mapping.coded_sample`` / ``.examples``) and
     relabel every modelled segment (``label_source`` "coded-sample", "codebook-examples"
-    or both). Writes ``coded_sample.csv`` (offsets and labels only, never text) and records
-    the files in the manifest; returns the coded passages (or None) so that validation
-    can leave them out.
+    or both), each segment's theme probabilities leaned towards its neighbours' in the same
+    document (``theme_mapping.document_context``). Writes ``coded_sample.csv`` (offsets and
+    labels only, never text) and records the files in the manifest; returns the coded
+    passages (or None) so that validation can leave them out.
 
     With examples only, the theme labeller does not self-train and determinant/action
     is left to the cue-and-exemplar rule (both measured better on the DEV half of the
     demo gold; benchmarks/RESULTS.md); a determinant/action labeller is trained only on a
     coded sample's aspects."""
+    from upstreamnlp.themes.context import document_context
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
         DeterminantActionLabeller,
@@ -615,6 +617,14 @@ def _learn_labels(
     )
     theme_labeller.fit(list(train["text"]), train["theme"], unlabelled=texts)
     proba = theme_labeller.predict_proba(texts)
+    # a passage is read with its neighbours (upstreamnlp.themes.context; weight 0: off)
+    proba = document_context(
+        proba,
+        modelled["doc_id"],
+        modelled["start_char"],
+        weight=mapping.document_context,
+        span=mapping.document_context_span,
+    )
     predicted = theme_labeller.classes_[proba.argmax(axis=1)]
     themes = np.where(predicted == "other", "none", predicted)
     assignments["theme"] = themes
@@ -659,6 +669,8 @@ def _learn_labels(
         "feature_blocks": theme_labeller.feature_blocks_,
         "self_train_threshold": theme_labeller.self_train_threshold,
         "self_trained_segments": int(theme_labeller.n_self_trained_),
+        "document_context": mapping.document_context,
+        "document_context_span": mapping.document_context_span,
     }
     if examples is not None:
         result.manifest["codebook_examples"] = {

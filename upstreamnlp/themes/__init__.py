@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from upstreamnlp.themes.codebook import Codebook, Theme, codebook_to_qdc, load_codebook
 from upstreamnlp.themes.coding_sheet import read_coding_sheet, write_coding_sheet
+from upstreamnlp.themes.context import document_context
 from upstreamnlp.themes.determinants import exemplar_similarity, label_determinant_action
 from upstreamnlp.themes.evidence import (
     evidence_quotes,
@@ -31,6 +32,7 @@ __all__ = [
     "ValidationResult",
     "codebook_to_qdc",
     "cohen_kappa",
+    "document_context",
     "evidence_quotes",
     "exemplar_similarity",
     "label_determinant_action",
