@@ -201,6 +201,8 @@ SUBSECTION = "### Learning from a coded sample"
 # (both chosen on the DEV documents; RESULTS.md), for comparison rows.
 JOINT = {"fusion": "joint", "use_characters": False}
 SELF_TRAIN = {"self_train_threshold": 0.6}
+# segments labelled on their own, as before document context (2026-12-02)
+NO_CONTEXT = {"context": 0.0}
 
 
 class _TextCache:
@@ -228,11 +230,14 @@ def train_and_label(
     unlabelled: list[str] | None = None,
     passages: list[str] | None = None,
     examples: pd.DataFrame | None = None,
+    context: float | None = None,
     **theme_params,
 ):
     """Theme and determinant/action labels of every segment (and of ``passages``, when
     given) from labellers trained on ``coded`` (gold rows) with passage ``texts``, as
-    ``upstreamnlp run`` does; ``unlabelled`` texts feed the theme labeller's self-training."""
+    ``upstreamnlp run`` does; ``unlabelled`` texts feed the theme labeller's self-training.
+    Segment themes lean towards their neighbours' (``context``: the weight, None for the
+    config's ``theme_mapping.document_context``, 0 for none); passages, read alone, do not."""
     from upstreamnlp.themes.supervised import CodedSampleLabeller, DeterminantActionLabeller
 
     codebook = load_codebook(state["config"].themes)
@@ -257,10 +262,29 @@ def train_and_label(
     for targets in (state["texts"], passages):
         if targets is None:
             continue
-        predicted = themes.predict(targets)
+        if targets is state["texts"]:
+            predicted = segment_themes(state, themes, context)
+        else:
+            predicted = themes.predict(targets)
         det_labels = det.predict(targets, themes=list(predicted))
         out += [np.where(predicted == "other", "none", predicted), det_labels]
     return tuple(out)
+
+
+def segment_themes(state: dict, labeller, context: float | None = None) -> np.ndarray:
+    """The labeller's theme (or ``other``) for every segment, each segment's probabilities
+    leaned towards its neighbours' in the same document as ``upstreamnlp run`` does."""
+    from upstreamnlp.themes.context import document_context
+
+    mapping = state["config"].theme_mapping
+    proba = document_context(
+        labeller.predict_proba(state["texts"]),
+        state["segments"]["doc_id"],
+        state["segments"]["start_char"],
+        weight=mapping.document_context if context is None else context,
+        span=mapping.document_context_span,
+    )
+    return np.asarray(labeller.classes_[proba.argmax(axis=1)], dtype=object)
 
 
 def document_folds(gold: pd.DataFrame, k: int, seed: int = 1) -> list[set[str]]:
@@ -359,13 +383,16 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     rows = []
     for name, params in (
         ("codebook examples, no coding", {}),
-        ("codebook examples, no coding, joint fusion (earlier default)", JOINT),
+        ("codebook examples, no coding, no document context (before 2026-12-02)", NO_CONTEXT),
+        ("codebook examples, no coding, joint fusion (earlier default)", {**JOINT, **NO_CONTEXT}),
     ):
+        params = dict(params)
+        context = params.pop("context", None)
         labeller = CodedSampleLabeller(
             codebook, embedder, seed=state["config"].model.seed, **params
         )
         labeller.fit(list(examples["text"]), examples["theme"])
-        predicted = labeller.predict(state["texts"])
+        predicted = segment_themes(state, labeller, context)
         themes = list(np.where(predicted == "other", "none", predicted))
         det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
         figures = score(state, themes, list(det["label"]), gold)
@@ -375,10 +402,13 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
         name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
         rows += cv_rows(state, gold, name, pooled, spans=share == 1.0)
+    earlier = {**JOINT, **SELF_TRAIN, **NO_CONTEXT}
     for name, fold_seed, params in (
         ("fold seed 2", 2, {}),
-        ("joint fusion + self-training (earlier default)", 1, {**JOINT, **SELF_TRAIN}),
-        ("joint fusion + self-training (earlier default), fold seed 2", 2, {**JOINT, **SELF_TRAIN}),
+        ("no document context (before 2026-12-02)", 1, NO_CONTEXT),
+        ("no document context (before 2026-12-02), fold seed 2", 2, NO_CONTEXT),
+        ("joint fusion + self-training (earlier default)", 1, earlier),
+        ("joint fusion + self-training (earlier default), fold seed 2", 2, earlier),
     ):
         pooled = cross_validate(
             state, gold, texts, document_folds(gold, 5, seed=fold_seed), examples=examples, **params
