@@ -63,3 +63,10 @@ def test_mismatched_inputs_name_the_fix():
         document_context(np.array([CLEAR_SD, CLEAR_SD]), ["T1"], [0, 1])
     with pytest.raises(ValueError, match="weight must be >= 0"):
         document_context(np.array([CLEAR_SD]), ["T1"], [0], weight=-1)
+
+
+def test_a_segment_with_no_probabilities_stays_empty_and_does_not_break_its_document():
+    proba = np.array([[0.0, 0.0, 0.0], CLOSE_CALL, CLEAR_SD])
+    leaned = document_context(proba, ["T"] * 3, [0, 1, 2])
+    assert np.array_equal(leaned[0], [0.0, 0.0, 0.0])
+    assert np.isfinite(leaned).all() and leaned[1].argmax() == 2

@@ -66,5 +66,7 @@ def document_context(
         np.fill_diagonal(w, 0.0)
         context = (w @ proba[rows]) / w.sum(axis=1, keepdims=True)
         leaned = proba[rows] * np.power(context + _FLOOR, weight)
-        out[rows] = leaned / leaned.sum(axis=1, keepdims=True)
+        total = leaned.sum(axis=1, keepdims=True)
+        # a row of zeros (no probabilities at all) is left as it is
+        out[rows] = np.divide(leaned, total, out=proba[rows].copy(), where=total > 0)
     return out
