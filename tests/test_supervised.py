@@ -19,6 +19,7 @@ from upstreamnlp.themes.supervised import (
     CodedSampleLabeller,
     DeterminantActionLabeller,
     load_coded_sample,
+    segment_texts,
 )
 from upstreamnlp.themes.validation import load_gold, validate
 
@@ -112,6 +113,35 @@ def test_an_unknown_fusion_names_the_choices():
     texts, labels = _passages(6, seed=1)
     with pytest.raises(UpstreamError, match="unknown fusion 'mean'.*experts, joint"):
         CodedSampleLabeller(embedder=HashingEmbedder(), fusion="mean").fit(texts, labels)
+
+
+def test_determinant_training_text_is_the_segment_each_coded_passage_falls_in():
+    segments = pd.DataFrame(
+        {
+            "segment_id": ["T1:0", "T1:1", "T2:0"],
+            "doc_id": ["T1", "T1", "T2"],
+            "start_char": [0, 100, 0],
+            "end_char": [100, 200, 80],
+        }
+    )
+    texts = ["first segment of T1", "second segment of T1", "only segment of T2"]
+    coded = pd.DataFrame(
+        {
+            "doc_id": ["T1", "T1", "T2", "T3"],
+            # inside the second; straddling, mostly in the first; in T2; a document with no segments
+            "start_char": [120, 60, 10, 0],
+            "end_char": [150, 110, 40, 50],
+        }
+    )
+    own = ["passage a", "passage b", "passage c", "passage d"]
+    assert segment_texts(coded, segments, texts, own) == [
+        "second segment of T1",
+        "first segment of T1",
+        "only segment of T2",
+        "passage d",
+    ]
+    with pytest.raises(ValueError, match="give one of each"):
+        segment_texts(coded, segments, texts[:2], own)
 
 
 def test_determinant_labeller_learns_from_coded_aspects():
@@ -240,6 +270,9 @@ def test_run_learns_from_the_coded_sample_and_records_it(study, coded_run):
     assert info["path"].endswith("coded.csv") and len(info["sha256"]) == 64
     assert info["n_passages"] == 12
     assert info["passages_per_theme"] == {t: 4 for t in SENTENCES}
+    # determinant/action learned from the segments the coded passages fall in
+    assert info["determinant_trained_on"] == "segment"
+    assert info["passages_per_determinant_or_action"] == {"action": 8, "determinant": 4}
     # self-training on the run's uncoded segments (switched on in run.yaml) is recorded
     assert 0 < info["self_trained_segments"] <= len(pd.read_csv(coded_run / "assignments.csv"))
     assignments = pd.read_csv(coded_run / "assignments.csv")

@@ -99,6 +99,12 @@ class ThemesConfig(_Strict):
         description="experts: one logistic regression per feature block (embedding, "
         "codebook evidence, words, characters), probabilities multiplied; joint: one on all",
     )
+    determinant_train_on: Literal["segment", "passage"] = Field(
+        "segment",
+        description="with a coded sample: the determinant/action labeller learns from the run "
+        "segment each coded passage falls in (segment, the unit it labels) or from the coded "
+        "passage alone (passage)",
+    )
     document_context: float = Field(
         0.5,
         ge=0.0,

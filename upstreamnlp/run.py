@@ -573,6 +573,7 @@ def _learn_labels(
         file_sha256,
         load_coded_sample,
         load_examples,
+        segment_texts,
     )
 
     mapping = config.theme_mapping
@@ -639,9 +640,14 @@ def _learn_labels(
     det_counts: dict[str, int] = {}
     has_det = train["determinant_or_action"].astype(str).str.strip() != ""
     if coded is not None and train.loc[has_det, "determinant_or_action"].nunique() >= 2:
+        det_texts = list(train["text"])
+        if mapping.determinant_train_on == "segment":  # the unit it labels (RESULTS.md)
+            det_texts[: len(coded)] = segment_texts(
+                coded, modelled, texts, fallback=det_texts[: len(coded)]
+            )
         det_labeller = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
         det_labeller.fit(
-            list(train.loc[has_det, "text"]),
+            [t for t, keep in zip(det_texts, has_det, strict=True) if keep],
             train.loc[has_det, "determinant_or_action"],
             themes=list(train.loc[has_det, "theme"]),
         )
@@ -660,6 +666,7 @@ def _learn_labels(
                 str(k): int(v) for k, v in coded["theme"].value_counts().items()
             },
             "passages_per_determinant_or_action": det_counts,
+            "determinant_trained_on": mapping.determinant_train_on if det_counts else None,
             "self_trained_segments": int(theme_labeller.n_self_trained_),
             "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
             "copy": "coded_sample.csv",

@@ -649,6 +649,34 @@ def coded_passage_texts(
     return texts
 
 
+def segment_texts(
+    coded: pd.DataFrame, segments: pd.DataFrame, texts: Sequence[str], fallback: Sequence[str]
+) -> list[str]:
+    """For each coded passage, the text of the run segment it overlaps most in its document
+    (``segments``: segment_id, doc_id, start_char, end_char, one row per text in
+    ``texts``); a passage that overlaps no segment keeps its ``fallback`` text. The
+    determinant/action labeller learns from these: it labels segments, and a cause told
+    inside a segment about action reads differently from the same sentence alone."""
+    from upstreamnlp.themes.validation import match_passages
+
+    if len(segments) != len(texts) or len(coded) != len(fallback):
+        raise ValueError(
+            f"segment_texts: {len(segments)} segments for {len(texts)} texts and "
+            f"{len(coded)} passages for {len(fallback)} fallback texts; give one of each"
+        )
+    frame = segments[["segment_id", "doc_id", "start_char", "end_char"]].copy()
+    frame["doc_id"] = frame["doc_id"].astype(str)
+    frame["theme"] = ""
+    passages = coded[["doc_id", "start_char", "end_char"]].copy()
+    passages["doc_id"] = passages["doc_id"].astype(str)
+    matched = match_passages(frame, passages)["segment_id"]
+    position = {str(sid): i for i, sid in enumerate(frame["segment_id"])}
+    return [
+        texts[position[str(sid)]] if isinstance(sid, str) and str(sid) in position else own
+        for sid, own in zip(matched, fallback, strict=True)
+    ]
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file, so the manifest says exactly which coding trained the run."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
