@@ -203,6 +203,8 @@ JOINT = {"fusion": "joint", "use_characters": False}
 SELF_TRAIN = {"self_train_threshold": 0.6}
 # segments labelled on their own, as before document context (2026-12-02)
 NO_CONTEXT = {"context": 0.0}
+# determinant/action learned from the coded passages' own text, as before 2026-12-02
+PASSAGE_DET = {"det_on": "passage"}
 
 
 class _TextCache:
@@ -231,22 +233,33 @@ def train_and_label(
     passages: list[str] | None = None,
     examples: pd.DataFrame | None = None,
     context: float | None = None,
+    det_on: str | None = None,
     **theme_params,
 ):
     """Theme and determinant/action labels of every segment (and of ``passages``, when
     given) from labellers trained on ``coded`` (gold rows) with passage ``texts``, as
     ``upstreamnlp run`` does; ``unlabelled`` texts feed the theme labeller's self-training.
     Segment themes lean towards their neighbours' (``context``: the weight, None for the
-    config's ``theme_mapping.document_context``, 0 for none); passages, read alone, do not."""
-    from upstreamnlp.themes.supervised import CodedSampleLabeller, DeterminantActionLabeller
+    config's ``theme_mapping.document_context``, 0 for none); passages, read alone, do not.
+    The determinant/action labeller learns from the segment each coded passage falls in
+    (``det_on``: "segment" or "passage", None for ``theme_mapping.determinant_train_on``)."""
+    from upstreamnlp.themes.supervised import (
+        CodedSampleLabeller,
+        DeterminantActionLabeller,
+        segment_texts,
+    )
 
     codebook = load_codebook(state["config"].themes)
     seed = state["config"].model.seed
     embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
     train_themes = list(coded["theme"])
     train_det = list(coded["determinant_or_action"])
+    det_texts = list(texts)
+    if (det_on or state["config"].theme_mapping.determinant_train_on) == "segment":
+        det_texts = segment_texts(coded, state["segments"], state["texts"], fallback=det_texts)
     if examples is not None:  # the codebook's example passages join the coded ones
         texts = list(texts) + list(examples["text"])
+        det_texts = det_texts + list(examples["text"])
         train_themes += list(examples["theme"])
         train_det += list(examples["determinant_or_action"])
     themes = CodedSampleLabeller(codebook, embedder, seed=seed, **theme_params)
@@ -254,7 +267,7 @@ def train_and_label(
     det = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
     keep = [i for i, label in enumerate(train_det) if label]
     det.fit(
-        [texts[i] for i in keep],
+        [det_texts[i] for i in keep],
         [train_det[i] for i in keep],
         themes=[train_themes[i] for i in keep],
     )
@@ -383,7 +396,7 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     rows = []
     for name, params in (
         ("codebook examples, no coding", {}),
-        ("codebook examples, no coding, no document context (before 2026-12-02)", NO_CONTEXT),
+        ("codebook examples, no coding, no document context", NO_CONTEXT),
         ("codebook examples, no coding, joint fusion (earlier default)", {**JOINT, **NO_CONTEXT}),
     ):
         params = dict(params)
@@ -402,11 +415,13 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
         name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
         rows += cv_rows(state, gold, name, pooled, spans=share == 1.0)
-    earlier = {**JOINT, **SELF_TRAIN, **NO_CONTEXT}
+    earlier = {**JOINT, **SELF_TRAIN, **NO_CONTEXT, **PASSAGE_DET}
     for name, fold_seed, params in (
         ("fold seed 2", 2, {}),
-        ("no document context (before 2026-12-02)", 1, NO_CONTEXT),
-        ("no document context (before 2026-12-02), fold seed 2", 2, NO_CONTEXT),
+        ("no document context", 1, NO_CONTEXT),
+        ("no document context, fold seed 2", 2, NO_CONTEXT),
+        ("det/action learned from the coded passages' own text", 1, PASSAGE_DET),
+        ("det/action learned from the coded passages' own text, fold seed 2", 2, PASSAGE_DET),
         ("joint fusion + self-training (earlier default)", 1, earlier),
         ("joint fusion + self-training (earlier default), fold seed 2", 2, earlier),
     ):

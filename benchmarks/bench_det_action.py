@@ -50,6 +50,7 @@ from upstreamnlp.themes.supervised import (  # noqa: E402
     CodedSampleLabeller,
     DeterminantActionLabeller,
     coded_passage_texts,
+    segment_texts,
 )
 from upstreamnlp.themes.validation import load_gold, match_passages  # noqa: E402
 
@@ -149,7 +150,13 @@ def supervised_rows(state: dict, gold: pd.DataFrame, themes: list[str]) -> list:
     # As ``theme_mapping.coded_sample`` runs: themes from ``CodedSampleLabeller`` trained on
     # the same half, then determinant/action by the labeller or by the rule + exemplars.
     codebook = load_codebook(state["config"].themes)
-    for name, params in (("previous defaults", PREVIOUS), ("new defaults", CHOSEN)):
+    # since 2026-12-02 the labeller learns from the segment each coded passage falls in
+    on_segments = segment_texts(gold, state["segments"], state["texts"], fallback=texts)
+    for name, params, det_texts in (
+        ("previous defaults", PREVIOUS, texts),
+        ("new defaults", CHOSEN, texts),
+        ("new defaults, learned from segments (since 2026-12-02)", CHOSEN, on_segments),
+    ):
         pooled_theme = np.array(["none"] * len(seg_docs), dtype=object)
         pooled = pooled_theme.copy()
         for train, held in (("dev", "test"), ("test", "dev")):
@@ -158,7 +165,7 @@ def supervised_rows(state: dict, gold: pd.DataFrame, themes: list[str]) -> list:
             labeller.fit([texts[i] for i in idx], gold["theme"][idx])
             predicted = labeller.predict(state["texts"])
             predicted = np.where(predicted == "other", "none", predicted)
-            det = _fit_predict(state, gold, texts, idx, list(predicted), params)
+            det = _fit_predict(state, gold, det_texts, idx, list(predicted), params)
             mask = np.isin(seg_docs, list(set(parts[held]["doc_id"].astype(str))))
             pooled_theme[mask], pooled[mask] = predicted[mask], det[mask]
         figures = _det_figures(state, list(pooled_theme), pooled, gold)
