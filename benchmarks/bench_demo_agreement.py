@@ -410,6 +410,18 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
         figures = score(state, themes, list(det["label"]), gold)
         rows += [[name, "examples", split, 0, figures[split]] for split in ("dev", "test", "all")]
+    # what `upstreamnlp run --set theme_mapping.coded_sample=DEV.csv` then `validate` shows
+    test_docs = set(split_gold(gold)["test"]["doc_id"].astype(str))
+    seg_t, seg_d, _, _, n = cross_validate(state, gold, texts, [test_docs], examples=examples)
+    rows.append(
+        [
+            "coded sample + codebook examples",
+            "dev",
+            "test",
+            round(n),
+            score(state, seg_t, seg_d, gold)["test"],
+        ]
+    )
     folds = document_folds(gold, 5)
     for share in (0.25, 0.5, 1.0):
         pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
