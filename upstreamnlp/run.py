@@ -640,7 +640,7 @@ def _learn_labels(
     det_counts: dict[str, int] = {}
     has_det = train["determinant_or_action"].astype(str).str.strip() != ""
     if coded is not None and train.loc[has_det, "determinant_or_action"].nunique() >= 2:
-        det_texts = list(train["text"])
+        det_texts = list(train["text"])  # the coded passages first, then any examples
         if mapping.determinant_train_on == "segment":  # the unit it labels (RESULTS.md)
             det_texts[: len(coded)] = segment_texts(
                 coded, modelled, texts, fallback=det_texts[: len(coded)]

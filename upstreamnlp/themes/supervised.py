@@ -666,7 +666,6 @@ def segment_texts(
         )
     frame = segments[["segment_id", "doc_id", "start_char", "end_char"]].copy()
     frame["doc_id"] = frame["doc_id"].astype(str)
-    frame["theme"] = ""
     passages = coded[["doc_id", "start_char", "end_char"]].copy()
     passages["doc_id"] = passages["doc_id"].astype(str)
     matched = match_passages(frame, passages)["segment_id"]

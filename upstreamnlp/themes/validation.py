@@ -158,7 +158,8 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     """For each gold passage, the run segment of the same document with the largest
     character overlap (ties: the earlier segment). Unmatched passages get NaN
-    ``segment_id``. Returns gold's rows with ``segment_id``, ``overlap``, ``run_*`` columns."""
+    ``segment_id``. Returns gold's rows with ``segment_id``, ``overlap`` and a ``run_*``
+    column for each of ``theme`` and ``determinant_or_action`` that ``assignments`` has."""
     by_doc = {d: g.sort_values("start_char") for d, g in assignments.groupby("doc_id", sort=False)}
     rows = []
     for g in gold.itertuples(index=False):
@@ -174,7 +175,8 @@ def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFram
         row = g._asdict()
         row["segment_id"] = best["segment_id"] if best is not None else None
         row["overlap"] = best_overlap
-        row["run_theme"] = best["theme"] if best is not None else None
+        if "theme" in assignments.columns:
+            row["run_theme"] = best["theme"] if best is not None else None
         if "determinant_or_action" in assignments.columns:
             row["run_determinant_or_action"] = (
                 best["determinant_or_action"] if best is not None else None
