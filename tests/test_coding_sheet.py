@@ -242,3 +242,16 @@ def test_a_filled_sheet_is_a_coded_sample_to_learn_from(tmp_path):
     with pytest.raises(UpstreamError, match="unknown theme id 'upstreamish'") as error:
         load_coded_sample(out, ["prevention", "social_determinants", "grassroots"])
     assert "table row" in str(error.value)
+
+
+def test_the_written_table_grid_gives_the_text_column_the_room(tmp_path):
+    # LibreOffice lays a table out from its grid, Word from its cells: both carry the widths
+    out = tmp_path / "sheet.docx"
+    _sample_docx(tiny_run(tmp_path), out)
+    table = Document(str(out)).tables[-1]
+    header = [cell.text for cell in table.rows[0].cells]
+    grid = {name: table.columns[i].width for i, name in enumerate(header)}
+    cells = {name: table.rows[1].cells[i].width for i, name in enumerate(header)}
+    assert grid == cells
+    assert grid["text"] == max(grid.values()) and grid["text"].cm >= 8
+    assert sum(w.cm for w in grid.values()) <= 26.7 + 1e-6

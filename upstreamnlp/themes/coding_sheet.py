@@ -137,6 +137,10 @@ def _add_table(document, header: list[str], rows: list[list[str]], widths: dict,
     table = document.add_table(rows=1 + len(rows), cols=len(header))
     table.style = "Table Grid"
     table.autofit = False
+    # widths on the table grid (what LibreOffice reads) as well as on every cell (Word)
+    for c, name in enumerate(header):
+        if name in widths:
+            table.columns[c].width = widths[name]
     # the heading row repeats on every page
     row_props = table.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
