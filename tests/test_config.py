@@ -54,3 +54,29 @@ def test_set_overrides_take_yaml_values(tmp_path):
     assert config.model.kind == "nmf"
     with pytest.raises(ConfigError, match="unknown key 'model.nope'"):
         load_config(path, ["model.nope=1"])
+
+
+def test_split_papers_cuts_exported_abstracts_into_passage_sized_segments(tmp_path):
+    from upstreamnlp.run import read_config_corpus
+
+    sentences = [
+        f"Sentence {i} says something about housing and health in the town." for i in range(8)
+    ]
+    abstract = " ".join(sentences)  # 8 sentences of 11 words
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "export.ris").write_text(
+        f"TY  - JOUR\nID  - P1\nTI  - Housing and health\nAB  - {abstract}\nER  - \n",
+        encoding="utf-8",
+    )
+    base = "corpus:\n  paths: [data]\n  min_words: 10\n  max_words: 25\n"
+    whole = read_config_corpus(load_config(_write(tmp_path, base)))
+    assert [len(s.text.split()) for s in whole.segments] == [88]  # one record, one segment
+    config = load_config(_write(tmp_path, base + "  split_papers: paragraphs\n"))
+    cut = read_config_corpus(config)
+    assert len(cut.segments) == 4
+    document = cut.documents[0]
+    for segment in cut.segments:
+        assert 10 <= len(segment.text.split()) <= 25
+        assert document.text[segment.start_char : segment.end_char] == segment.text
+    with pytest.raises(ConfigError, match="'abstract' or 'paragraphs'"):
+        load_config(_write(tmp_path, base + "  split_papers: sentences\n"))

@@ -33,6 +33,11 @@ class CorpusConfig(_Strict):
     min_words: int = Field(40, ge=1, description="short turns are merged up to this length")
     max_words: int = Field(250, ge=10, description="long turns are split at sentences")
     include_interviewer: bool = Field(False, description="model the interviewer's turns too")
+    split_papers: Literal["abstract", "paragraphs"] = Field(
+        "abstract",
+        description="abstract: a bibliographic record (RIS, BibTeX, table row) is one segment; "
+        "paragraphs: records are cut like full texts, into windows of min_words-max_words",
+    )
 
     @field_validator("paths", mode="before")
     @classmethod

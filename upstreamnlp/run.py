@@ -277,7 +277,9 @@ def read_config_corpus(config: RunConfig):
         text_column=config.corpus.text_column,
         id_column=config.corpus.id_column,
         options=SegmentationOptions(
-            min_words=config.corpus.min_words, max_words=config.corpus.max_words
+            min_words=config.corpus.min_words,
+            max_words=config.corpus.max_words,
+            split_papers=config.corpus.split_papers,
         ),
         interviewer_labels=config.corpus.interviewer_labels,
     )
