@@ -94,6 +94,7 @@ def test_sections_show_what_the_run_found(report):
     assert "Upstream as prevention" in themes
     assert "2 of 7 modelled segments (28.6%)" in themes
     assert "Segment labels come from the codebook alone" in themes  # no label_source column
+    assert "leans towards those of its neighbours" not in themes  # zero-shot: no context
     concept = report.split('<section id="concept">')[1].split("</section>")[0]
     assert "<mark>stopping people getting ill</mark>" in concept
     validation = report.split('<section id="validation">')[1].split("</section>")[0]

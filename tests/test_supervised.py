@@ -448,6 +448,10 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     assert labeller["fusion"] == "experts"
     assert labeller["feature_blocks"] == ["embedding", "evidence", "words", "characters"]
     assert labeller["document_context"] == 0.5 and labeller["document_context_span"] == 2.0
+    # the report tells the reader that labels lean on their neighbours, and how far
+    report = (examples_run / "report.html").read_text(encoding="utf-8")
+    assert "leans towards those of its neighbours" in report
+    assert "document_context = 0.5, span 2.0 segments" in report
     assignments = pd.read_csv(examples_run / "assignments.csv")
     assert (assignments["label_source"] == "codebook-examples").all()
     segments = pd.read_parquet(examples_run / "segments.parquet").set_index("segment_id")

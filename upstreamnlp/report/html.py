@@ -129,6 +129,20 @@ _LABEL_SOURCES = {
 }
 
 
+def _context_note(manifest: dict) -> str:
+    """How far a learned label leans on its neighbours (``theme_mapping.document_context``)."""
+    labeller = (manifest or {}).get("theme_labeller") or {}
+    weight = labeller.get("document_context") or 0
+    if not weight:
+        return ""
+    return (
+        " Each segment's label also leans towards those of its neighbours in the same document "
+        f"(theme_mapping.document_context = {weight}, span {labeller.get('document_context_span')}"
+        " segments), as a coder reading the whole document would; set it to 0 to label "
+        "every segment on its own."
+    )
+
+
 def _note(text: str) -> str:
     return f'<p class="note">{_e(text)}</p>'
 
@@ -468,7 +482,7 @@ def _themes(page: _Page, codebook) -> str:
         out.append(_note("The codebook file was not found; themes are shown by id only."))
     theme_map = run.theme_map
     if total:
-        out.append(_note(f"Segment labels come from {described}."))
+        out.append(_note(f"Segment labels come from {described}.{_context_note(run.manifest)}"))
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
         name = theme.name if theme else theme_id
