@@ -119,15 +119,24 @@ class _PassageClassifier:
         use_characters: bool = False,
         fusion: str = "joint",
     ) -> None:
-        self.embedder = embedder
-        self.seed = seed
-        self.C = C
-        self.class_weight = class_weight
-        self.use_embeddings = use_embeddings
-        self.use_words = use_words
-        self.prior_weight = prior_weight
-        self.use_characters = use_characters
-        self.fusion = fusion
+        self._keep_shared(locals())
+
+    # constructor arguments every labeller has, kept as attributes (estimator shape)
+    SHARED_PARAMS = (
+        "embedder",
+        "seed",
+        "C",
+        "class_weight",
+        "use_embeddings",
+        "use_words",
+        "prior_weight",
+        "use_characters",
+        "fusion",
+    )
+
+    def _keep_shared(self, params: dict) -> None:
+        for name in self.SHARED_PARAMS:
+            setattr(self, name, params[name])
 
     # subclasses add their own dense features here (rows match ``texts``)
     def _extra_features(self, texts: list[str], **context) -> np.ndarray:
@@ -297,17 +306,7 @@ class CodedSampleLabeller(_PassageClassifier):
         use_characters: bool = True,
         fusion: str = "experts",
     ) -> None:
-        super().__init__(
-            embedder,
-            seed,
-            C,
-            class_weight,
-            use_embeddings,
-            use_words,
-            prior_weight,
-            use_characters,
-            fusion,
-        )
+        self._keep_shared(locals())
         self.codebook = codebook
         self.use_codebook = use_codebook
         self.n_nearest = n_nearest
@@ -417,17 +416,7 @@ class DeterminantActionLabeller(_PassageClassifier):
         use_characters: bool = False,
         fusion: str = "joint",
     ) -> None:
-        super().__init__(
-            embedder,
-            seed,
-            C,
-            class_weight,
-            use_embeddings,
-            use_words,
-            prior_weight,
-            use_characters,
-            fusion,
-        )
+        self._keep_shared(locals())
         self.theme_ids = tuple(theme_ids)
         self.use_cues = use_cues
         self.use_exemplars = use_exemplars
