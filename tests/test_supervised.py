@@ -163,6 +163,36 @@ def test_determinant_labeller_learns_from_coded_aspects():
     assert list(labeller.predict(new)) == ["determinant", "action"]
 
 
+def test_sample_weights_decide_between_conflicting_training_passages():
+    # the same passages coded two ways: the heavier coding wins, for either labeller
+    texts, labels = _passages(30, seed=1)
+    rotated = [list(VOCAB)[(list(VOCAB).index(x) + 1) % 3] for x in labels]
+    test_texts, test_labels = _passages(30, seed=2)
+    for heavy, light, expected in ((1.0, 0.2, test_labels), (0.2, 1.0, None)):
+        labeller = CodedSampleLabeller(embedder=HashingEmbedder(), seed=1)
+        labeller.fit(texts + texts, labels + rotated, sample_weight=[heavy] * 30 + [light] * 30)
+        predicted = labeller.predict(test_texts)
+        if expected is None:
+            expected = [list(VOCAB)[(list(VOCAB).index(x) + 1) % 3] for x in test_labels]
+        assert np.mean(predicted == np.array(expected)) >= 0.9
+    causes = ["Damp housing and low wages make people ill.", "Poverty and debt cause illness."]
+    det = DeterminantActionLabeller(("social_determinants",), HashingEmbedder(), seed=1)
+    for weights, expected in (([1, 1, 0.1, 0.1], "determinant"), ([0.1, 0.1, 1, 1], "action")):
+        det.fit(causes * 2, ["determinant"] * 2 + ["action"] * 2, sample_weight=weights)
+        assert list(det.predict(causes)) == [expected] * 2
+
+
+@pytest.mark.parametrize("weights", [[1.0, 1.0], [1.0] * 5 + [0.0], [1.0] * 5 + [float("nan")]])
+def test_bad_sample_weights_name_the_fix(weights):
+    texts, labels = _passages(6, seed=1)
+    with pytest.raises(UpstreamError) as caught:
+        CodedSampleLabeller(embedder=HashingEmbedder(), seed=1).fit(
+            texts, labels, sample_weight=weights
+        )
+    assert "sample_weight needs 6 positive numbers" in caught.value.one_line()
+    assert "one weight > 0 per passage" in caught.value.one_line()
+
+
 # --- a tiny study, coded in part, run end to end -----------------------------------------
 
 SENTENCES = {

@@ -70,6 +70,20 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+def _check_weights(sample_weight, n: int, owner: str) -> np.ndarray:
+    """One positive finite weight per passage (None: all 1)."""
+    if sample_weight is None:
+        return np.ones(n)
+    weights = np.asarray(sample_weight, dtype=float).ravel()
+    if len(weights) != n or not np.all(np.isfinite(weights)) or (weights <= 0).any():
+        raise UpstreamError(
+            f"sample_weight needs {n} positive numbers (got {len(weights)})",
+            where=f"{owner}.fit",
+            fix="pass one weight > 0 per passage, or none",
+        )
+    return weights
+
+
 class _Experts:
     """A product of experts (Hinton 2002): one logistic regression per feature block; a
     passage's label probabilities are the normalised product of the experts'. With one
@@ -219,6 +233,7 @@ class _PassageClassifier:
         labels: Sequence[str],
         prior_scores,
         unlabelled: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
         **context,
     ):
         texts = [str(t) for t in texts]
@@ -229,6 +244,7 @@ class _PassageClassifier:
                 where=f"{type(self).__name__}.fit",
                 fix="pass one label per passage",
             )
+        weights = _check_weights(sample_weight, len(labels), type(self).__name__)
         classes, counts = np.unique(labels, return_counts=True)
         if len(classes) < 2:
             raise UpstreamError(
@@ -238,16 +254,20 @@ class _PassageClassifier:
             )
         self.label_counts_ = {str(c): int(n) for c, n in zip(classes, counts, strict=True)}
         features = self._features(texts, prior_scores, fitting=True, **context)
-        self.classifier_ = _Experts(self.C, self.class_weight, self.seed).fit(features, labels)
+        self.classifier_ = _Experts(self.C, self.class_weight, self.seed).fit(
+            features, labels, sample_weight=weights
+        )
         self.classes_ = self.classifier_.classes_
         self.n_features_ = sum(block.shape[1] for block in features)
         self.n_self_trained_ = 0
         threshold = getattr(self, "self_train_threshold", None)
         if unlabelled is not None and len(unlabelled) and threshold is not None:
-            self._self_train([str(t) for t in unlabelled], features, labels, threshold)
+            self._self_train([str(t) for t in unlabelled], features, labels, threshold, weights)
         return self
 
-    def _self_train(self, unlabelled: list[str], features, labels, threshold: float) -> None:
+    def _self_train(
+        self, unlabelled: list[str], features, labels, threshold: float, weights
+    ) -> None:
         """One round of self-training (Yarowsky 1995; Zhu & Goldberg 2009, ch. 2): the
         corpus's uncoded segments that the first classifier labels with probability >=
         ``threshold`` join the coded passages with weight ``self_train_weight``, and the
@@ -262,7 +282,7 @@ class _PassageClassifier:
         weight = float(getattr(self, "self_train_weight", 0.5))
         blocks = [vstack([a, b[confident]]).tocsr() for a, b in zip(features, extra, strict=True)]
         all_labels = np.concatenate([labels, self.classes_[proba.argmax(axis=1)][confident]])
-        sample_weight = np.concatenate([np.ones(len(labels)), np.full(confident.sum(), weight)])
+        sample_weight = np.concatenate([weights, np.full(confident.sum(), weight)])
         classifier = _Experts(self.C, self.class_weight, self.seed)
         classifier.fit(blocks, all_labels, sample_weight=sample_weight)
         if list(classifier.classes_) == list(self.classes_):
@@ -319,17 +339,21 @@ class CodedSampleLabeller(_PassageClassifier):
         labels: Sequence[str],
         prior_scores: Any = None,
         unlabelled: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> CodedSampleLabeller:
         """Learn from coded passages: ``texts`` and their ``labels`` (theme ids or other);
         ``prior_scores`` (optional, passages x n) are extra features, e.g. zero-shot
         scores, which must then be given to ``predict`` too (and rule out self-training).
         ``unlabelled``: the corpus's uncoded segments, for one round of self-training
         (``self_train_threshold``; None switches it off); ``n_self_trained_`` says how
-        many joined."""
+        many joined. ``sample_weight``: one positive weight per passage (None: all 1), e.g.
+        to let a codebook's example passages count less than the researcher's coding."""
         labels = [OTHER if str(x) in OFF_THEME_LABELS else str(x) for x in labels]
         if prior_scores is not None:
             unlabelled = None
-        return self._fit(texts, labels, prior_scores, unlabelled=unlabelled)
+        return self._fit(
+            texts, labels, prior_scores, unlabelled=unlabelled, sample_weight=sample_weight
+        )
 
     def predict_proba(self, texts: Sequence[str], prior_scores: Any = None) -> np.ndarray:
         """Probability of each label in ``classes_`` (passages x labels)."""
@@ -427,8 +451,10 @@ class DeterminantActionLabeller(_PassageClassifier):
         labels: Sequence[str],
         prior_scores: Any = None,
         themes: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> DeterminantActionLabeller:
-        """Learn from coded passages (labels: determinant, action, both, neither)."""
+        """Learn from coded passages (labels: determinant, action, both, neither);
+        ``sample_weight`` as for ``CodedSampleLabeller.fit``."""
         bad = sorted({str(x) for x in labels} - set(DETERMINANT_LABELS))
         if bad:
             raise UpstreamError(
@@ -436,7 +462,7 @@ class DeterminantActionLabeller(_PassageClassifier):
                 where="DeterminantActionLabeller.fit",
                 fix=f"use {', '.join(DETERMINANT_LABELS)}",
             )
-        return self._fit(texts, labels, prior_scores, themes=themes)
+        return self._fit(texts, labels, prior_scores, themes=themes, sample_weight=sample_weight)
 
     def predict_proba(
         self, texts: Sequence[str], prior_scores: Any = None, themes: Sequence[str] | None = None
