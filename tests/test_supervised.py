@@ -471,6 +471,7 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     assert info["path"].endswith("examples.csv") and len(info["sha256"]) == 64
     assert info["n_examples"] == 10
     assert info["examples_per_label"]["prevention"] == 3
+    assert info["weight"] == 1.0  # nothing coded: the examples are all there is
     assert "coded_sample" not in manifest
     # run.yaml switches self-training on for coded samples; examples alone never self-train
     labeller = manifest["theme_labeller"]
@@ -496,6 +497,22 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     # nothing was coded, so validation leaves nothing out
     validation = json.loads((examples_run / "validation.json").read_text())
     assert validation["n_excluded_training"] == 0 and validation["n_matched"] == 24
+
+
+@pytest.mark.slow
+def test_coded_passages_outweigh_codebook_examples(study, tmp_path):
+    (study / "examples.csv").write_text(EXAMPLES, encoding="utf-8")
+    config = (study / "run.yaml").read_text(encoding="utf-8")
+    config = config.replace(
+        "coded_sample: coded.csv", "coded_sample: coded.csv\n  examples: examples.csv"
+    )
+    (study / "run_both.yaml").write_text(config, encoding="utf-8")
+    run(study / "run_both.yaml", tmp_path / "run", overrides=["theme_mapping.examples_weight=0.25"])
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["codebook_examples"]["weight"] == 0.25
+    assert manifest["coded_sample"]["n_passages"] == 12
+    assignments = pd.read_csv(tmp_path / "run" / "assignments.csv")
+    assert (assignments["label_source"] == "coded-sample+codebook-examples").all()
 
 
 @pytest.mark.parametrize(

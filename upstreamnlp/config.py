@@ -89,6 +89,13 @@ class ThemesConfig(_Strict):
         "determinant_or_action]): train the segment labeller on them, with the codebook's "
         "exemplars and outside list, and with the coded sample when there is one",
     )
+    examples_weight: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="with a coded sample and examples: the weight of each example passage "
+        "in training, against 1 for each coded passage (your own coding counts more)",
+    )
     labeller_self_train_threshold: float | None = Field(
         None,
         gt=0.5,

@@ -608,6 +608,10 @@ def _learn_labels(
         examples = load_examples(mapping.examples, codebook)
         train = pd.concat([train, examples[train.columns]], ignore_index=True)
         sources.append("codebook-examples")
+    # with a coded sample, each example passage counts examples_weight against 1 per coded one
+    weight = np.ones(len(train))
+    if coded is not None:
+        weight[len(coded) :] = mapping.examples_weight
     seed = config.model.seed
     # self-training on the run's uncoded segments: off unless configured; never for examples alone
     theme_labeller = CodedSampleLabeller(
@@ -618,7 +622,7 @@ def _learn_labels(
         self_train_weight=mapping.labeller_self_train_weight,
         fusion=mapping.labeller_fusion,
     )
-    theme_labeller.fit(list(train["text"]), train["theme"], unlabelled=texts)
+    theme_labeller.fit(list(train["text"]), train["theme"], unlabelled=texts, sample_weight=weight)
     proba = theme_labeller.predict_proba(texts)
     # a passage is read with its neighbours (upstreamnlp.themes.context; weight 0: off)
     proba = document_context(
@@ -652,6 +656,7 @@ def _learn_labels(
             [t for t, keep in zip(det_texts, has_det, strict=True) if keep],
             train.loc[has_det, "determinant_or_action"],
             themes=list(train.loc[has_det, "theme"]),
+            sample_weight=weight[has_det.to_numpy()],
         )
         det_themes = ["other" if t == "none" else t for t in themes]
         assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
@@ -687,6 +692,8 @@ def _learn_labels(
             "sha256": file_sha256(mapping.examples),
             "n_examples": int((examples["source"] != "codebook").sum()),
             "n_codebook_exemplars": int((examples["source"] == "codebook").sum()),
+            # each example's weight in training (1 per coded passage; 1 without coding)
+            "weight": float(mapping.examples_weight) if coded is not None else 1.0,
             "examples_per_label": {
                 str(k): int(v) for k, v in examples["theme"].value_counts().items()
             },
