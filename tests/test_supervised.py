@@ -483,6 +483,7 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     report = (examples_run / "report.html").read_text(encoding="utf-8")
     assert "leans towards those of its neighbours" in report
     assert "document_context = 0.5, span 2.0 segments" in report
+    assert "example passages counted" not in report  # nothing coded to weigh them against
     assignments = pd.read_csv(examples_run / "assignments.csv")
     assert (assignments["label_source"] == "codebook-examples").all()
     segments = pd.read_parquet(examples_run / "segments.parquet").set_index("segment_id")
@@ -513,6 +514,9 @@ def test_coded_passages_outweigh_codebook_examples(study, tmp_path):
     assert manifest["coded_sample"]["n_passages"] == 12
     assignments = pd.read_csv(tmp_path / "run" / "assignments.csv")
     assert (assignments["label_source"] == "coded-sample+codebook-examples").all()
+    # the report tells the reader how much the examples counted
+    report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "each of the 10 example passages counted 0.25 of one of your coded passages" in report
 
 
 @pytest.mark.parametrize(

@@ -129,13 +129,22 @@ _LABEL_SOURCES = {
 }
 
 
-def _context_note(manifest: dict) -> str:
-    """How far a learned label leans on its neighbours (``theme_mapping.document_context``)."""
+def _learning_note(manifest: dict) -> str:
+    """How much the codebook's examples counted against a coded sample
+    (``theme_mapping.examples_weight``) and how far a learned label leans on its neighbours
+    (``theme_mapping.document_context``)."""
+    note = ""
+    examples = (manifest or {}).get("codebook_examples") or {}
+    if "coded_sample" in (manifest or {}) and examples.get("weight") is not None:
+        note = (
+            f" In training, each of the {examples.get('n_examples')} example passages counted "
+            f"{examples['weight']:g} of one of your coded passages (theme_mapping.examples_weight)."
+        )
     labeller = (manifest or {}).get("theme_labeller") or {}
     weight = labeller.get("document_context") or 0
     if not weight:
-        return ""
-    return (
+        return note
+    return note + (
         " Each segment's label also leans towards those of its neighbours in the same document "
         f"(theme_mapping.document_context = {weight}, span {labeller.get('document_context_span')}"
         " segments), as a coder reading the whole document would; set it to 0 to label "
@@ -482,7 +491,7 @@ def _themes(page: _Page, codebook) -> str:
         out.append(_note("The codebook file was not found; themes are shown by id only."))
     theme_map = run.theme_map
     if total:
-        out.append(_note(f"Segment labels come from {described}.{_context_note(run.manifest)}"))
+        out.append(_note(f"Segment labels come from {described}.{_learning_note(run.manifest)}"))
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
         name = theme.name if theme else theme_id
