@@ -90,7 +90,7 @@ class ThemesConfig(_Strict):
         "exemplars and outside list, and with the coded sample when there is one",
     )
     examples_weight: float = Field(
-        0.5,
+        0.25,
         gt=0.0,
         le=1.0,
         description="with a coded sample and examples: the weight of each example passage "
