@@ -394,7 +394,7 @@ def second_coder_rows(state: dict, gold: pd.DataFrame) -> list[list]:
 
 def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list]:
     """``theme_mapping.examples``: the labeller trained on configs/themes/upstream_examples.csv
-    (750 passages written from the domain brief and codebook, blind to this corpus and its
+    (1050 passages written from the domain brief and codebook, blind to this corpus and its
     gold) plus the codebook's exemplars, as ``upstreamnlp run`` does: alone (no gold at
     all; no self-training, det/action by the cue-and-exemplar rule) on DEV/TEST/ALL, and
     added to the coded sample in 5-fold CV by document (and with 25%/50% of the coding)."""
