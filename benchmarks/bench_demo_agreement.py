@@ -435,8 +435,11 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         seg_t, seg_d, _, _, n = cross_validate(state, gold, texts, [test_docs], **params)
         rows.append([name, "dev", "test", round(n), score(state, seg_t, seg_d, gold)["test"]])
     folds = document_folds(gold, 5)
+    by_seed = {}  # the defaults' 5-fold results per fold seed, for fold_seed_rows
     for share in (0.25, 0.5, 1.0):
         pooled = cross_validate(state, gold, texts, folds, share=share, examples=examples)
+        if share == 1.0:
+            by_seed[1] = pooled
         name = f"coded sample + codebook examples, 5-fold CV ({share:.0%} of training documents)"
         rows += cv_rows(state, gold, name, pooled, spans=share == 1.0)
     earlier = {**JOINT, **SELF_TRAIN, **NO_CONTEXT, **PASSAGE_DET}
@@ -453,22 +456,27 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         ("first batch of examples only (350), full weight", 1, first_batch),
         ("first batch of examples only (350), full weight, fold seed 2", 2, first_batch),
     ):
+        defaults = not params
         params = {"examples": examples, **params}
         pooled = cross_validate(
             state, gold, texts, document_folds(gold, 5, seed=fold_seed), **params
         )
         name = f"coded sample + codebook examples, 5-fold CV, {name}"
         rows += cv_rows(state, gold, name, pooled, spans=True)
-    return rows + fold_seed_rows(state, gold, texts, examples)
+        if defaults:
+            by_seed[fold_seed] = pooled
+    return rows + fold_seed_rows(state, gold, texts, examples, by_seed)
 
 
-def fold_seed_rows(state: dict, gold: pd.DataFrame, texts: list[str], examples) -> list[list]:
+def fold_seed_rows(
+    state: dict, gold: pd.DataFrame, texts: list[str], examples, known: dict
+) -> list[list]:
     """How much the deal of documents into folds moves the defaults' 5-fold figures: fold
     seeds 1-5 (overlap-matched, as ``validate`` reports), their mean, and the lowest value
-    of each figure over the five."""
+    of each figure over the five. ``known``: results already computed, by fold seed."""
     figures = []
     for seed in range(1, 6):
-        pooled = cross_validate(
+        pooled = known.get(seed) or cross_validate(
             state, gold, texts, document_folds(gold, 5, seed=seed), examples=examples
         )
         figures.append(score(state, pooled[0], pooled[1], gold)["all"])
