@@ -133,14 +133,15 @@ def _learning_note(manifest: dict) -> str:
     """How much the codebook's examples counted against a coded sample
     (``theme_mapping.examples_weight``) and how far a learned label leans on its neighbours
     (``theme_mapping.document_context``)."""
+    manifest = manifest or {}
     note = ""
-    examples = (manifest or {}).get("codebook_examples") or {}
-    if "coded_sample" in (manifest or {}) and examples.get("weight") is not None:
+    examples = manifest.get("codebook_examples") or {}
+    if "coded_sample" in manifest and examples.get("weight") is not None:
         note = (
             f" In training, each of the {examples.get('n_examples')} example passages counted "
             f"{examples['weight']:g} of one of your coded passages (theme_mapping.examples_weight)."
         )
-    labeller = (manifest or {}).get("theme_labeller") or {}
+    labeller = manifest.get("theme_labeller") or {}
     weight = labeller.get("document_context") or 0
     if not weight:
         return note

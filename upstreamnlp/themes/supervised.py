@@ -121,21 +121,8 @@ class _PassageClassifier:
 
     FUSIONS = ("experts", "joint")
 
-    def __init__(
-        self,
-        embedder=None,
-        seed: int = 1,
-        C: float = 1.0,
-        class_weight: str | None = "balanced",
-        use_embeddings: bool = True,
-        use_words: bool = True,
-        prior_weight: float = 1.0,
-        use_characters: bool = False,
-        fusion: str = "joint",
-    ) -> None:
-        self._keep_shared(locals())
-
-    # constructor arguments every labeller has, kept as attributes (estimator shape)
+    # constructor arguments every labeller has; each subclass's __init__ keeps them as
+    # attributes (estimator shape) with _keep_shared(locals())
     SHARED_PARAMS = (
         "embedder",
         "seed",
