@@ -205,6 +205,8 @@ SELF_TRAIN = {"self_train_threshold": 0.6}
 NO_CONTEXT = {"context": 0.0}
 # determinant/action learned from the coded passages' own text, as before 2026-12-02
 PASSAGE_DET = {"det_on": "passage"}
+# with examples alone, determinant/action by the cue-and-exemplar rule, as before 2026-12-02
+RULE = {"rule_weight": 1.0}
 
 
 class _TextCache:
@@ -396,13 +398,21 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     """``theme_mapping.examples``: the labeller trained on configs/themes/upstream_examples.csv
     (1050 passages written from the domain brief and codebook, blind to this corpus and its
     gold) plus the codebook's exemplars, as ``upstreamnlp run`` does: alone (no gold at
-    all; no self-training, det/action by the cue-and-exemplar rule) on DEV/TEST/ALL, and
+    all; no self-training; det/action by a labeller learned from the examples' aspects,
+    blended with the cue-and-exemplar rule, ``theme_mapping.determinant_rule_weight``) on
+    DEV/TEST/ALL, and
     added to the coded sample in 5-fold CV by document (and with 25%/50% of the coding)."""
-    from upstreamnlp.themes.supervised import CodedSampleLabeller, load_examples
+    from upstreamnlp.themes.supervised import (
+        CodedSampleLabeller,
+        DeterminantActionLabeller,
+        blend_with_rule,
+        load_examples,
+    )
 
     codebook = load_codebook(state["config"].themes)
     examples = load_examples(ROOT / "configs" / "themes" / "upstream_examples.csv", codebook)
     embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
+    seed, mapping = state["config"].model.seed, state["config"].theme_mapping
     # the first batch (rows 1-350 of the file, 2026-11-28) with the codebook's own sentences
     first = examples[(examples.index < 350) | (examples["source"] == "codebook")]
     first_batch = {"examples": first, "examples_weight": 1.0}
@@ -412,19 +422,27 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         ("codebook examples, no coding, no document context", NO_CONTEXT),
         ("codebook examples, no coding, joint fusion (earlier default)", {**JOINT, **NO_CONTEXT}),
         ("codebook examples, no coding, first batch only (350)", first_batch),
+        ("codebook examples, no coding, det/action by the rule alone (before 2026-12-02)", RULE),
     ):
         params = dict(params)
         context = params.pop("context", None)
         train = params.pop("examples", examples)
         params.pop("examples_weight", None)
-        labeller = CodedSampleLabeller(
-            codebook, embedder, seed=state["config"].model.seed, **params
-        )
+        rule_weight = params.pop("rule_weight", mapping.determinant_rule_weight)
+        labeller = CodedSampleLabeller(codebook, embedder, seed=seed, **params)
         labeller.fit(list(train["text"]), train["theme"])
         predicted = segment_themes(state, labeller, context)
         themes = list(np.where(predicted == "other", "none", predicted))
         det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
-        figures = score(state, themes, list(det["label"]), gold)
+        det = list(det["label"])
+        # as the run does: a labeller learned from the examples' aspects, blended with the rule
+        aspects = train[train["determinant_or_action"] != ""]
+        if rule_weight < 1.0:
+            learned = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
+            learned.fit(aspects["text"], aspects["determinant_or_action"], themes=aspects["theme"])
+            proba = learned.predict_proba(state["texts"], themes=list(predicted))
+            det = list(blend_with_rule(proba, learned.classes_, det, rule_weight))
+        figures = score(state, themes, det, gold)
         rows += [[name, "examples", split, 0, figures[split]] for split in ("dev", "test", "all")]
     # what `upstreamnlp run --set theme_mapping.coded_sample=DEV.csv` then `validate` shows
     test_docs = set(split_gold(gold)["test"]["doc_id"].astype(str))

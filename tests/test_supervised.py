@@ -18,6 +18,7 @@ from upstreamnlp.run import run
 from upstreamnlp.themes.supervised import (
     CodedSampleLabeller,
     DeterminantActionLabeller,
+    blend_with_rule,
     load_coded_sample,
     segment_texts,
 )
@@ -303,6 +304,11 @@ def test_run_learns_from_the_coded_sample_and_records_it(study, coded_run):
     # determinant/action learned from the segments the coded passages fall in
     assert info["determinant_trained_on"] == "segment"
     assert info["passages_per_determinant_or_action"] == {"action": 8, "determinant": 4}
+    # the coded aspects decide alone (no blending with the rule), and the report says so
+    det = manifest["determinant_labeller"]
+    assert det["trained_on"] == "coded-sample" and det["rule_weight"] is None
+    report = (coded_run / "report.html").read_text(encoding="utf-8")
+    assert "a labeller trained on the aspects coded in your coded sample" in report
     # self-training on the run's uncoded segments (switched on in run.yaml) is recorded
     assert 0 < info["self_trained_segments"] <= len(pd.read_csv(coded_run / "assignments.csv"))
     assignments = pd.read_csv(coded_run / "assignments.csv")
@@ -437,6 +443,29 @@ def test_theme_quotes_follow_the_coded_sample_labels(study, coded_run):
     assert (final == theme_quotes["key"]).all()
 
 
+def test_blending_lets_the_labeller_overrule_the_rule_only_where_it_is_clearly_surer():
+    classes = ["action", "both", "determinant", "neither"]
+    proba = np.array(
+        [
+            [0.60, 0.00, 0.40, 0.00],  # prefers action by 0.20: the rule's determinant stands
+            [0.85, 0.00, 0.15, 0.00],  # prefers action by 0.70 (> 0.35 / 0.65): overrules
+            [0.10, 0.80, 0.10, 0.00],  # the labeller's "both" is never taken
+            [0.50, 0.00, 0.10, 0.40],  # the rule's "both" stands against a weak preference
+        ]
+    )
+    rule = ["determinant", "determinant", "action", "both"]
+    blended = blend_with_rule(proba, classes, rule, rule_weight=0.35)
+    assert list(blended) == ["determinant", "action", "action", "both"]
+    # the ends of the scale: the rule alone, or the labeller alone without its "both"
+    assert list(blend_with_rule(proba, classes, rule, rule_weight=1.0)) == rule
+    alone = blend_with_rule(proba, classes, rule, rule_weight=0.0)
+    assert list(alone) == ["action", "action", "action", "action"]
+    with pytest.raises(ValueError, match="one row per passage"):
+        blend_with_rule(proba[:2], classes, rule, rule_weight=0.35)
+    with pytest.raises(ValueError, match="not in"):
+        blend_with_rule(proba, classes, rule, rule_weight=1.5)
+
+
 # --- example passages written from the codebook ------------------------------------------
 
 EXAMPLES = """label,determinant_or_action,text
@@ -495,6 +524,14 @@ def test_run_learns_themes_from_codebook_examples_without_any_coding(study, exam
     ):
         rows = assignments[text.str.contains(phrase, regex=False)]
         assert len(rows) and (rows["theme"] == theme).mean() >= 0.75, phrase
+    # determinant/action: a labeller learned from the examples' aspects, blended with the rule
+    det = manifest["determinant_labeller"]
+    assert det["trained_on"] == "codebook-examples" and det["rule_weight"] == 0.35
+    assert det["passages_per_label"] == {"action": 6, "determinant": 3, "neither": 1}
+    assert "the rule counts 0.35 (theme_mapping.determinant_rule_weight)" in report
+    for phrase, aspect in (("Damp housing", "determinant"), ("Residents voted", "action")):
+        rows = assignments[text.str.contains(phrase, regex=False)]
+        assert (rows["determinant_or_action"] == aspect).mean() >= 0.75, phrase
     # nothing was coded, so validation leaves nothing out
     validation = json.loads((examples_run / "validation.json").read_text())
     assert validation["n_excluded_training"] == 0 and validation["n_matched"] == 24

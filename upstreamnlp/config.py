@@ -117,6 +117,14 @@ class ThemesConfig(_Strict):
         "segment each coded passage falls in (segment, the unit it labels) or from the coded "
         "passage alone (passage)",
     )
+    determinant_rule_weight: float = Field(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        description="with examples and no coded sample: how far the cue-and-exemplar rule "
+        "outweighs the determinant/action labeller learned from the examples (1: the rule "
+        "alone; 0: the labeller alone; themes/supervised.py, blend_with_rule)",
+    )
     document_context: float = Field(
         0.5,
         ge=0.0,

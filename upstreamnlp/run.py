@@ -563,14 +563,16 @@ def _learn_labels(
     labels only, never text) and records the files in the manifest; returns the coded
     passages (or None) so that validation can leave them out.
 
-    With examples only, the theme labeller does not self-train and determinant/action
-    is left to the cue-and-exemplar rule (both measured better on the DEV half of the
-    demo gold; benchmarks/RESULTS.md); a determinant/action labeller is trained only on a
-    coded sample's aspects."""
+    With examples only, the theme labeller does not self-train, and a determinant/action
+    labeller learned from the examples' aspects is blended with the cue-and-exemplar rule
+    (``theme_mapping.determinant_rule_weight``; ``blend_with_rule``); with a coded sample
+    the determinant/action labeller alone decides (each measured on the DEV half of the
+    demo gold; benchmarks/RESULTS.md)."""
     from upstreamnlp.themes.context import document_context
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
         DeterminantActionLabeller,
+        blend_with_rule,
         coded_passage_texts,
         file_sha256,
         load_coded_sample,
@@ -643,11 +645,12 @@ def _learn_labels(
         [proba[:, classes.index(t)] if t in classes else np.zeros(len(texts)) for t in codebook.ids]
     )
     _write_quotes(config, folder, result, modelled, themes, per_theme)
-    det_counts: dict[str, int] = {}
+    det_counts: dict[str, int] = {}  # the coded sample's own aspects
+    coded_aspects = False
     has_det = train["determinant_or_action"].astype(str).str.strip() != ""
-    if coded is not None and train.loc[has_det, "determinant_or_action"].nunique() >= 2:
+    if train.loc[has_det, "determinant_or_action"].nunique() >= 2:
         det_texts = list(train["text"])  # the coded passages first, then any examples
-        if mapping.determinant_train_on == "segment":  # the unit it labels (RESULTS.md)
+        if coded is not None and mapping.determinant_train_on == "segment":  # RESULTS.md
             det_texts[: len(coded)] = segment_texts(
                 coded, modelled, texts, fallback=det_texts[: len(coded)]
             )
@@ -659,8 +662,33 @@ def _learn_labels(
             sample_weight=weight[has_det.to_numpy()],
         )
         det_themes = ["other" if t == "none" else t for t in themes]
-        assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
-        det_counts = det_labeller.label_counts_
+        # blend with the rule only where no coded passage taught the labeller an aspect
+        n_coded = 0 if coded is None else len(coded)
+        coded_aspects = bool(has_det.iloc[:n_coded].any())
+        example_aspects = bool(has_det.iloc[n_coded:].any())
+        if coded_aspects:
+            assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
+        else:  # learned from examples alone: blended with the rule
+            from upstreamnlp.themes.determinants import label_determinant_action
+
+            rule = label_determinant_action(texts, themes=list(themes), embedder=embedder)
+            assignments["determinant_or_action"] = blend_with_rule(
+                det_labeller.predict_proba(texts, themes=det_themes),
+                det_labeller.classes_,
+                rule["label"],
+                mapping.determinant_rule_weight,
+            )
+        if coded_aspects:
+            aspects = train["determinant_or_action"].iloc[:n_coded]
+            det_counts = {str(k): int(v) for k, v in aspects[aspects != ""].value_counts().items()}
+        result.manifest["determinant_labeller"] = {
+            "trained_on": "+".join(
+                (["coded-sample"] if coded_aspects else [])
+                + (["codebook-examples"] if example_aspects else [])
+            ),
+            "passages_per_label": det_labeller.label_counts_,
+            "rule_weight": None if coded_aspects else float(mapping.determinant_rule_weight),
+        }
     if coded is not None:
         coded.drop(columns=["text"], errors="ignore").to_csv(
             folder / "coded_sample.csv", index=False
@@ -673,7 +701,7 @@ def _learn_labels(
                 str(k): int(v) for k, v in coded["theme"].value_counts().items()
             },
             "passages_per_determinant_or_action": det_counts,
-            "determinant_trained_on": mapping.determinant_train_on if det_counts else None,
+            "determinant_trained_on": mapping.determinant_train_on if coded_aspects else None,
             "self_trained_segments": int(theme_labeller.n_self_trained_),
             "labels": "theme" + (" and determinant_or_action" if det_counts else ""),
             "copy": "coded_sample.csv",

@@ -549,6 +549,30 @@ def _emergent(page: _Page) -> str:
     return "".join(out)
 
 
+def _determinant_source(manifest: dict) -> str:
+    """Where the determinant/action labels came from (the manifest's
+    ``determinant_labeller``; none: the cue-and-exemplar rule)."""
+    info = (manifest or {}).get("determinant_labeller") or {}
+    rule = (
+        "the cue-and-exemplar rule (upstreamnlp.themes.determinants), whose cues are listed "
+        "per segment in assignments.csv (determinant_evidence)"
+    )
+    if not info:
+        return f"Labels come from {rule}."
+    sources = {"coded-sample": "your coded sample", "codebook-examples": "the codebook's examples"}
+    trained = " and ".join(sources.get(s, s) for s in str(info.get("trained_on", "")).split("+"))
+    if info.get("rule_weight") is None:
+        return (
+            f"Labels come from a labeller trained on the aspects coded in {trained}; the cues "
+            "in assignments.csv (determinant_evidence) are shown as evidence only."
+        )
+    return (
+        f"Labels blend a labeller trained on the aspects in {trained} with {rule}: the rule "
+        f"counts {info['rule_weight']:g} (theme_mapping.determinant_rule_weight), so the "
+        'labeller overrules it only where it is clearly surer; "both" comes from the rule alone.'
+    )
+
+
 def _determinants(page: _Page) -> str:
     run = page.run
     assignments = run.assignments
@@ -558,6 +582,7 @@ def _determinants(page: _Page) -> str:
     ]
     if assignments is None or "determinant_or_action" not in assignments:
         return "".join(out) + _note("No determinant/action labels in assignments.csv.")
+    out.append(_note(_determinant_source(run.manifest)))
     labels = assignments["determinant_or_action"].fillna("neither").astype(str)
     counts = labels.value_counts()
     order = [x for x in DA_LABELS if x in counts] + [x for x in counts.index if x not in DA_LABELS]

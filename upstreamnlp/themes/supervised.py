@@ -501,6 +501,44 @@ class DeterminantActionLabeller(_PassageClassifier):
         return np.hstack(blocks) if blocks else np.zeros((len(texts), 0))
 
 
+def blend_with_rule(
+    proba: np.ndarray, classes: Sequence[str], rule_labels: Sequence[str], rule_weight: float
+) -> np.ndarray:
+    """Determinant/action labels from a labeller's probabilities and the cue-and-exemplar
+    rule's labels (``label_determinant_action``) together: a label's score is
+    ``(1 - rule_weight) * p(label) + rule_weight * [rule says label]``, with the
+    labeller's ``both`` left out ("both" is judged on the cues alone, as in the rule).
+    So the labeller overrules the rule only where it prefers another label by a margin of
+    more than ``rule_weight / (1 - rule_weight)`` (0.54 at 0.35); ``rule_weight`` 1 is the
+    rule alone, 0 the labeller alone (without its ``both``).
+
+    Used when the labeller learned from a codebook's example passages only: there the two
+    err in opposite directions (the rule calls action talk that names causes
+    "determinant", the labeller the reverse) and together agree more with the demo gold's
+    coder than either (benchmarks/RESULTS.md, "Demo agreement"); with a coded sample the
+    labeller alone does better."""
+    proba = np.asarray(proba, dtype=float)
+    classes = [str(c) for c in classes]
+    rule_labels = [str(x) for x in rule_labels]
+    if proba.shape != (len(rule_labels), len(classes)):
+        raise ValueError(
+            f"blend_with_rule: probabilities {proba.shape} for {len(rule_labels)} rule labels "
+            f"and {len(classes)} classes; give one row per passage, one column per class"
+        )
+    if not 0.0 <= rule_weight <= 1.0:
+        raise ValueError(f"blend_with_rule: rule_weight {rule_weight} is not in [0, 1]")
+    labels = list(dict.fromkeys([*classes, *DETERMINANT_LABELS]))
+    scores = np.zeros((len(rule_labels), len(labels)))
+    for j, label in enumerate(classes):
+        if label != "both":
+            scores[:, labels.index(label)] = (1.0 - rule_weight) * proba[:, j]
+    for i, label in enumerate(rule_labels):
+        if label not in labels:
+            raise ValueError(f"blend_with_rule: unknown rule label {label!r}")
+        scores[i, labels.index(label)] += rule_weight
+    return np.asarray(labels, dtype=object)[scores.argmax(axis=1)]
+
+
 # --- coded samples: reading, checking, and their texts from the run's documents ---------
 
 
