@@ -108,7 +108,7 @@ def test_sample_writes_a_word_coding_sheet_with_instructions_codebook_and_table(
         "doc_id",
         "start_char",
         "end_char",
-        "role",
+        "about",
         "text",
         "gold_theme",
         "gold_determinant_or_action",
@@ -116,6 +116,8 @@ def test_sample_writes_a_word_coding_sheet_with_instructions_codebook_and_table(
     body = [[c.text for c in row.cells] for row in table.rows[1:]]
     assert len(body) == 4
     assert {r[0] for r in body} == {"A:0", "A:1", "B:0", "B:1"}
+    # the segment's metadata, one "name: value" line per column
+    assert {r[4] for r in body} == {"role: researcher", "role: public"}
     assert "Damp housing <makes> people ill." in {r[5] for r in body}
     assert all(r[6] == "" and r[7] == "" for r in body)
     # blind by default: no machine label anywhere in the sheet
@@ -211,18 +213,46 @@ def test_a_word_file_without_the_segment_table_is_refused(tmp_path):
 
 
 def test_the_segment_table_fits_the_page_however_many_metadata_columns():
-    from upstreamnlp.themes.coding_sheet import _segment_widths, coding_sheet_columns
+    from upstreamnlp.themes.coding_sheet import (
+        _segment_widths,
+        coding_sheet_columns,
+        coding_sheet_frame,
+    )
 
+    location = ["segment_id", "doc_id", "start_char", "end_char"]
+    gold = ["gold_theme", "gold_determinant_or_action"]
     for n_metadata in (0, 3, 12, 30):
-        columns = coding_sheet_columns(
-            ["segment_id", "doc_id", "start_char", "end_char", "text"]
-            + [f"meta{i}" for i in range(n_metadata)]
-            + ["gold_theme", "gold_determinant_or_action"]
-        )
-        widths = _segment_widths(columns)
-        assert set(widths) == set(columns)
-        assert sum(w.cm for w in widths.values()) <= 26.7 + 1e-6
-        assert widths["text"].cm >= max(w.cm for w in widths.values()) - 1e-6
+        for labels in ([], ["theme", "theme_score", "topic", "determinant_or_action"]):
+            metadata = [f"meta{i}" for i in range(n_metadata)]
+            columns = coding_sheet_columns(location + ["text"] + labels + metadata + gold)
+            # however many metadata columns, they share one "about" column
+            assert columns == location + labels + (["about"] if metadata else []) + ["text"] + gold
+            widths = _segment_widths(columns)
+            assert set(widths) == set(columns)
+            assert sum(w.cm for w in widths.values()) <= 26.7 + 1e-6
+            assert widths["text"].cm >= max(w.cm for w in widths.values()) - 1e-6
+            assert widths["text"].cm >= 7.5  # a readable column, whatever else is shown
+    sample = pd.DataFrame(
+        {
+            "segment_id": ["A:0", "A:1"],
+            "doc_id": ["A", "A"],
+            "start_char": [0, 50],
+            "end_char": [49, 120],
+            "text": ["one", "two"],
+            "role": ["researcher", "researcher"],
+            "discipline": ["sociology", None],
+            "year": [2021, 2021],
+            "gold_theme": ["", ""],
+            "gold_determinant_or_action": ["", ""],
+        }
+    )
+    frame = coding_sheet_frame(sample)
+    # empty values are left out of "about"
+    assert list(frame["about"]) == [
+        "role: researcher\ndiscipline: sociology\nyear: 2021",
+        "role: researcher\nyear: 2021",
+    ]
+    assert list(frame["text"]) == ["one", "two"] and list(frame["start_char"]) == [0, 50]
 
 
 def test_a_filled_sheet_is_a_coded_sample_to_learn_from(tmp_path):

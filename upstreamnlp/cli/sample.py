@@ -8,17 +8,6 @@ import typer
 
 from upstreamnlp.cli._app import app, console, handle_errors
 
-# Machine labels hidden from coders in a blind sample.
-MACHINE_COLUMNS = (
-    "theme",
-    "theme_score",
-    "topic",
-    "topic_weight",
-    "determinant_or_action",
-    "determinant_evidence",
-    "label_source",
-)
-
 
 @app.command("sample")
 @handle_errors
@@ -45,6 +34,7 @@ def sample_command(
     Example: upstreamnlp sample runs/demo --n 60 --out coding_sheet.docx
     """
     from upstreamnlp.errors import UpstreamError
+    from upstreamnlp.themes.coding_sheet import MACHINE_COLUMNS
     from upstreamnlp.themes.validation import read_run_assignments, sample_for_coding
 
     if out.suffix.lower() == ".qdpx":
@@ -57,7 +47,7 @@ def sample_command(
     assignments = read_run_assignments(run_dir, need_text=True)
     sample = sample_for_coding(assignments, n=n, by=by or None, seed=seed)
     first = ["segment_id", "doc_id", "start_char", "end_char", "text"]
-    hidden = set(MACHINE_COLUMNS) if blind else set()
+    hidden = set(MACHINE_COLUMNS) if blind else set()  # the run's labels, hidden from coders
     gold = ["gold_theme", "gold_determinant_or_action"]
     rest = [c for c in sample.columns if c not in first + gold and c not in hidden]
     sample = sample[[c for c in first if c in sample.columns] + rest + gold]

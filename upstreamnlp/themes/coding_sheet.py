@@ -27,14 +27,56 @@ ASPECTS = (
     ("neither", "it does neither (e.g. off-topic talk)"),
 )
 OTHER_DESCRIPTION = "No theme of the codebook fits the segment."
+# the run's own labels (assignments.csv): hidden from coders unless asked for
+MACHINE_COLUMNS = (
+    "theme",
+    "theme_score",
+    "topic",
+    "topic_weight",
+    "determinant_or_action",
+    "determinant_evidence",
+    "label_source",
+)
+# the segment's metadata (role, discipline, year, ...), one "name: value" line each
+ABOUT = "about"
 
 
 def coding_sheet_columns(columns: Sequence[str]) -> list[str]:
-    """The sheet's column order: where the segment is, its metadata, its text, then the
-    two columns the coder fills in."""
+    """The sheet's column order: where the segment is, the run's labels (when shown), one
+    ``about`` column for all its metadata (when it has any), its text, then the two
+    columns the coder fills in."""
     tail = ["text", GOLD_THEME, GOLD_ASPECT]
-    middle = [c for c in columns if c not in LOCATION_COLUMNS and c not in tail]
-    return [c for c in LOCATION_COLUMNS if c in columns] + middle + tail
+    machine = [c for c in MACHINE_COLUMNS if c in columns]
+    metadata = [c for c in columns if c not in (*LOCATION_COLUMNS, *tail, *machine)]
+    return (
+        [c for c in LOCATION_COLUMNS if c in columns]
+        + machine
+        + ([ABOUT] if metadata else [])
+        + tail
+    )
+
+
+def coding_sheet_frame(sample: pd.DataFrame) -> pd.DataFrame:
+    """``sample`` as the sheet shows it (``coding_sheet_columns``): the metadata columns
+    folded into ``about``, one "name: value" line per non-empty value, so that a dozen
+    metadata columns do not squeeze the text a coder has to read."""
+    columns = coding_sheet_columns(list(sample.columns))
+    metadata = [
+        c
+        for c in sample.columns
+        if c not in columns and c not in (*LOCATION_COLUMNS, "text", GOLD_THEME, GOLD_ASPECT)
+    ]
+    frame = sample.reindex(columns=[c for c in columns if c != ABOUT]).copy()
+    if ABOUT in columns:
+        frame[ABOUT] = [
+            "\n".join(
+                f"{name}: {value}"
+                for name, value in zip(metadata, values, strict=True)
+                if not pd.isna(value) and str(value).strip() != ""
+            )
+            for values in sample[metadata].itertuples(index=False, name=None)
+        ]
+    return frame[columns]
 
 
 def write_coding_sheet(
@@ -105,8 +147,8 @@ def write_coding_sheet(
     )
 
     document.add_heading("Segments", level=1)
-    columns = coding_sheet_columns(list(sample.columns))
-    frame = sample.reindex(columns=columns)
+    frame = coding_sheet_frame(sample)
+    columns = list(frame.columns)
     rows = [["" if pd.isna(v) else str(v) for v in record] for record in frame.to_numpy()]
     _add_table(document, columns, rows, widths=_segment_widths(columns), font_size=Pt(8))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,15 +158,20 @@ def write_coding_sheet(
 
 def _segment_widths(columns: Sequence[str], page_cm: float = 26.7) -> dict:
     """Column widths that fill a landscape A4 page: the coder's two columns 2.5 cm each,
-    the text at least 8 cm, the rest (ids, offsets, metadata) share what is left, at least
-    1.2 cm each; when that overruns the page, every column shrinks in proportion."""
+    ``about`` 4.5 cm, the text at least 8 cm, the rest (ids, offsets, the run's labels)
+    share what is left, at least 1.2 cm each; when that overruns the page, every column
+    shrinks in proportion."""
     from docx.shared import Cm
 
-    others = [c for c in columns if c not in ("text", GOLD_THEME, GOLD_ASPECT)]
-    text = max(8.0, page_cm - 5.0 - 2.0 * len(others))
-    other = max(1.2, (page_cm - 5.0 - text) / max(len(others), 1))
+    fixed = {GOLD_THEME: 2.5, GOLD_ASPECT: 2.5}
+    if ABOUT in columns:
+        fixed[ABOUT] = 4.5
+    others = [c for c in columns if c not in ("text", *fixed)]
+    room = page_cm - sum(fixed.values())
+    text = max(8.0, room - 2.0 * len(others))
+    other = max(1.2, (room - text) / max(len(others), 1))
     widths = {c: other for c in others}
-    widths.update({"text": text, GOLD_THEME: 2.5, GOLD_ASPECT: 2.5})
+    widths.update({"text": text, **fixed})
     scale = min(1.0, page_cm / sum(widths.values()))  # many metadata columns: shrink all
     return {c: Cm(w * scale) for c, w in widths.items()}
 
