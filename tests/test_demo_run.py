@@ -63,6 +63,13 @@ def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
     assert all(by_id[s] == t for s, t in zip(quotes["segment_id"], quotes["text"], strict=True))
     validation = json.loads((demo_run_dir / "validation.json").read_text())
     assert validation["n_matched"] == validation["n_gold"] >= 300
+    # agreement within each group the demo compares, adding up to the whole
+    for column in ("role", "discipline", "kind"):
+        groups = validation["by_group"][column]
+        assert sum(g["n"] for g in groups) == validation["n_matched"]
+    assert {g["group"] for g in validation["by_group"]["kind"]} == {"paper", "transcript"}
+    report = (demo_run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Agreement by role" in report and "Agreement by discipline" in report
     for column in ("role", "discipline", "kind"):
         assert (demo_run_dir / "compare" / f"vocabulary_{column}.csv").exists()
     assert (demo_run_dir / "concept" / "concordance.csv").exists()

@@ -182,6 +182,51 @@ def test_cli_validate_prints_agreement_and_writes_json(tmp_path):
         abs=1e-4,
     )
     assert data["determinant_or_action"]["accuracy"] == 0.75
+    # no --by and no run config: no breakdown
+    assert data["by_group"] == {}
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold), "--by", "role"])
+    assert result.exit_code == 0, result.output
+    assert "agreement by role" in result.output
+    groups = json.loads((run / "validation.json").read_text())["by_group"]["role"]
+    assert [(g["group"], g["n"], g["theme_accuracy"]) for g in groups] == [
+        ("public", 1, 0.0),
+        ("researcher", 3, 1.0),
+    ]
+
+
+def test_agreement_is_broken_down_by_the_groups_a_study_compares():
+    assignments = run_assignments()
+    assignments["role"] = ["researcher", "researcher", None, "public"]
+    gold = pd.DataFrame(
+        {
+            "doc_id": ["A", "A", "A", "A", "B"],
+            "start_char": [0, 10, 100, 200, 0],
+            "end_char": [90, 60, 190, 290, 70],
+            "theme": ["prevention", "population", "social_determinants", "other", "grassroots"],
+            "determinant_or_action": ["action", "action", "action", "", "both"],
+        }
+    )
+    result = validate(assignments, gold, by=["role", "discipline"])
+    table = result.by_group["role"].set_index("group")
+    assert list(table.index) == ["(missing)", "public", "researcher"]
+    assert list(table["n"]) == [1, 1, 3]
+    # researchers: two passages in A#1 (one right, one wrong) and one right in A#2
+    researcher = table.loc["researcher"]
+    coder = ["prevention", "population", "social_determinants"]
+    machine = ["prevention", "prevention", "social_determinants"]
+    assert researcher["theme_accuracy"] == pytest.approx(2 / 3)
+    assert researcher["theme_kappa"] == pytest.approx(cohen_kappa_score(coder, machine))
+    assert researcher["det_n"] == 3 and researcher["det_accuracy"] == pytest.approx(2 / 3)
+    # the passage in A#3 (no role) is right; its aspect was not coded
+    assert table.loc["(missing)", "theme_accuracy"] == 1.0
+    assert table.loc["(missing)", "det_n"] == 0 and np.isnan(table.loc["(missing)", "det_kappa"])
+    assert table.loc["public", "theme_accuracy"] == 0.0  # emergent counted as other
+    # the groups add up to the whole
+    assert table["n"].sum() == result.n_matched
+    notes = " ".join(result.notes)
+    assert "no agreement by discipline: assignments have no column 'discipline'" in notes
+    assert "fewer than 20 passages in (missing), public, researcher" in notes
+    assert set(result.to_dict()["by_group"]) == {"role"}
 
 
 def test_cli_validate_bad_gold_exits_2_with_the_reason(tmp_path):

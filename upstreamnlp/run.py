@@ -434,7 +434,8 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
             from upstreamnlp.themes.validation import load_gold, validate
 
             gold = load_gold(config.validation.gold)
-            result.validation = validate(assignments, gold, training=training)
+            # agreement within each group the study compares (compare.by)
+            result.validation = validate(assignments, gold, training=training, by=config.compare.by)
             _write_json(folder / "validation.json", result.validation.to_dict())
 
     # 8. report ------------------------------------------------------------------------

@@ -21,6 +21,12 @@ def validate_command(
         help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action]; "
         "a filled-in `upstreamnlp sample` file works too.",
     ),
+    by: list[str] | None = typer.Option(
+        None,
+        "--by",
+        help="Metadata column to break agreement down by (repeatable); default: the groups "
+        "the run compares (compare.by in its config).",
+    ),
 ) -> None:
     """Agreement of the run's theme labels with human coding.
 
@@ -28,6 +34,8 @@ def validate_command(
     writes RUN_DIR/validation.json.
 
     Example: upstreamnlp validate runs/demo --gold corpora/demo/gold_coding.csv
+
+    Example: upstreamnlp validate runs/demo --gold coded.csv --by role --by discipline
     """
     from upstreamnlp.themes.validation import (
         load_gold,
@@ -40,7 +48,11 @@ def validate_command(
     assignments = read_run_assignments(run_dir)
     # A run trained on a coded sample is scored only on gold passages it did not learn from.
     training = read_training_passages(run_dir)
-    result = validate(assignments, gold_frame, training=training)
+    if by is None:
+        from upstreamnlp.report.runfolder import RunFolder
+
+        by = list(((RunFolder(run_dir).config or {}).get("compare") or {}).get("by") or [])
+    result = validate(assignments, gold_frame, training=training, by=by)
     console.print(
         f"{result.n_matched} of {result.n_gold} gold passages matched a run segment"
         + (f" ({len(result.unmatched)} unmatched)" if len(result.unmatched) else "")
@@ -54,6 +66,8 @@ def validate_command(
         _print_agreement("theme", result.theme)
     if result.n_matched and result.determinant_or_action is not None:
         _print_agreement("determinant_or_action", result.determinant_or_action)
+    for column, groups in result.by_group.items():
+        _print_groups(column, groups)
     for note in result.notes:
         console.print(f"note: {note}")
     out = Path(run_dir) / "validation.json"
@@ -86,3 +100,28 @@ def _print_agreement(what: str, agreement) -> None:
     for label, row in agreement.confusion.iterrows():
         confusion.add_row(str(label), *[str(int(v)) for v in row])
     console.print(confusion)
+
+
+def _print_groups(column: str, groups) -> None:
+    def fmt(x) -> str:
+        return "-" if x != x else f"{x:.3f}"  # NaN: nothing coded for it
+
+    table = Table(
+        column,
+        "n",
+        "theme kappa",
+        "theme accuracy",
+        "n (det/action)",
+        "det/action kappa",
+        title=f"agreement by {column}",
+    )
+    for row in groups.itertuples(index=False):
+        table.add_row(
+            str(row.group),
+            str(row.n),
+            fmt(row.theme_kappa),
+            fmt(row.theme_accuracy),
+            str(row.det_n),
+            fmt(row.det_kappa),
+        )
+    console.print(table)

@@ -855,6 +855,34 @@ def _validation(page: _Page) -> str:
     out.append(_agreement("Themes", theme))
     if isinstance(data.get("determinant_or_action"), dict):
         out.append(_agreement("Determinants versus action", data["determinant_or_action"]))
+    groups = {column: rows for column, rows in (data.get("by_group") or {}).items() if rows}
+    if groups:
+        out.append(
+            _note(
+                "If the machine agrees less with the coder in one group, differences between "
+                "groups in theme prevalence (Compare) may partly be its errors: read them with "
+                "the tables below beside them."
+            )
+        )
+    for column, rows in groups.items():
+        out.append(f"<h3>Agreement by {_e(column)}</h3>")
+        headers = ["group", "passages", "theme kappa", "theme accuracy"]
+        headers += ["passages (det/action)", "det/action kappa", "det/action accuracy"]
+        out.append(
+            _table(
+                pd.DataFrame(rows),
+                [
+                    "group",
+                    "n",
+                    "theme_kappa",
+                    "theme_accuracy",
+                    "det_n",
+                    "det_kappa",
+                    "det_accuracy",
+                ],
+                headers,
+            )
+        )
     for note in data.get("notes") or []:
         out.append(_note(str(note)))
     return "".join(out)

@@ -128,10 +128,19 @@ class ValidationResult:
     unmatched: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     n_excluded_training: int = 0
+    # per metadata column (validate's ``by``): agreement within each of its groups
+    by_group: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``validation.json`` holds)."""
         return {
+            "by_group": {
+                column: [
+                    {k: (_round(v) if isinstance(v, float) else v) for k, v in row.items()}
+                    for row in table.to_dict("records")
+                ]
+                for column, table in self.by_group.items()
+            },
             "n_gold": self.n_gold,
             "n_matched": self.n_matched,
             "n_unmatched": int(len(self.unmatched)),
@@ -214,11 +223,63 @@ def overlaps_training(
     return out
 
 
+# groups with fewer matched passages than this get a warning: their kappa is unstable
+SMALL_GROUP = 20
+GROUP_COLUMNS = (
+    "group",
+    "n",
+    "theme_kappa",
+    "theme_accuracy",
+    "det_n",
+    "det_kappa",
+    "det_accuracy",
+)
+
+
+def agreement_by_group(matched: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Agreement within each value of ``column`` (a column of ``matched``: gold passages with
+    ``theme``, ``run_theme`` and optionally ``determinant_or_action`` /
+    ``run_determinant_or_action``). One row per group: ``n`` passages, theme kappa and
+    accuracy, and the same for determinant/action over the ``det_n`` passages coded for it.
+    Passages whose segment has no value form the group ``(missing)``."""
+    values = matched[column].astype(object).where(matched[column].notna(), "(missing)")
+    values = values.map(lambda v: str(v).strip() or "(missing)")
+    rows = []
+    for value, part in matched.groupby(values, sort=True):
+        theme = agreement(
+            part["theme"].astype(str).tolist(), part["run_theme"].astype(str).tolist()
+        )
+        row = {
+            "group": str(value),
+            "n": len(part),
+            "theme_kappa": theme.kappa,
+            "theme_accuracy": theme.accuracy,
+            "det_n": 0,
+            "det_kappa": float("nan"),
+            "det_accuracy": float("nan"),
+        }
+        if {"determinant_or_action", "run_determinant_or_action"} <= set(part.columns):
+            coded = part[
+                part["determinant_or_action"].notna()
+                & (part["determinant_or_action"].astype(str).str.strip() != "")
+                & part["run_determinant_or_action"].notna()
+            ]
+            if len(coded):
+                det = agreement(
+                    coded["determinant_or_action"].astype(str).tolist(),
+                    coded["run_determinant_or_action"].astype(str).tolist(),
+                )
+                row.update(det_n=len(coded), det_kappa=det.kappa, det_accuracy=det.accuracy)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
+
+
 def validate(
     assignments: pd.DataFrame,
     gold: pd.DataFrame,
     segments: pd.DataFrame | None = None,
     training: pd.DataFrame | None = None,
+    by: Sequence[str] = (),
 ) -> ValidationResult:
     """Agreement of a run's segment labels with human-coded gold passages.
 
@@ -230,6 +291,10 @@ def validate(
     supervised labeller learned from; gold passages overlapping one of them, or matched
     to a run segment that overlaps one, are left out and counted in
     ``n_excluded_training`` (agreement on training data says nothing about new data).
+
+    ``by``: metadata columns of ``assignments`` (role, discipline, ...) to break agreement
+    down by (``by_group``, ``agreement_by_group``): if the machine is less reliable for
+    one group, comparing theme prevalence between groups partly compares its errors.
     """
     assignments = assignments.copy()
     if ("start_char" not in assignments or "end_char" not in assignments) and (
@@ -291,6 +356,22 @@ def validate(
             )
     if len(unmatched):
         notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
+    by_group = {}
+    for column in dict.fromkeys(by):
+        if column not in assignments.columns:
+            notes.append(f"no agreement by {column}: assignments have no column {column!r}")
+            continue
+        values = assignments.drop_duplicates("segment_id").set_index("segment_id")[column]
+        if column in matched.columns:  # a gold column of the same name: the run's wins
+            matched = matched.drop(columns=[column])
+        matched[column] = matched["segment_id"].map(values)
+        by_group[column] = agreement_by_group(matched, column)
+        small = by_group[column].loc[by_group[column]["n"] < SMALL_GROUP, "group"].tolist()
+        if small:
+            notes.append(
+                f"agreement by {column}: fewer than {SMALL_GROUP} passages in "
+                f"{', '.join(small)}; their kappa is unstable"
+            )
     return ValidationResult(
         n_gold=len(gold),
         n_matched=len(matched),
@@ -300,6 +381,7 @@ def validate(
         unmatched=unmatched,
         notes=notes,
         n_excluded_training=n_excluded,
+        by_group=by_group,
     )
 
 
