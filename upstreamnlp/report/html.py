@@ -21,6 +21,7 @@ import yaml
 
 from upstreamnlp.corpus.model import is_missing
 from upstreamnlp.report.runfolder import RunFolder
+from upstreamnlp.themes.validation import GROUP_COLUMNS
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
 MAX_QUOTES = 5
@@ -871,15 +872,7 @@ def _validation(page: _Page) -> str:
         out.append(
             _table(
                 pd.DataFrame(rows),
-                [
-                    "group",
-                    "n",
-                    "theme_kappa",
-                    "theme_accuracy",
-                    "det_n",
-                    "det_kappa",
-                    "det_accuracy",
-                ],
+                list(GROUP_COLUMNS),
                 headers,
             )
         )

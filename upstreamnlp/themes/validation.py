@@ -236,6 +236,24 @@ GROUP_COLUMNS = (
 )
 
 
+def _aspect_agreement(matched: pd.DataFrame) -> tuple[int, Agreement | None]:
+    """Determinant/action agreement over the matched passages the coder gave an aspect
+    (and the run labelled): their number and the agreement (None when there are none)."""
+    if not {"determinant_or_action", "run_determinant_or_action"} <= set(matched.columns):
+        return 0, None
+    coded = matched[
+        matched["determinant_or_action"].notna()
+        & (matched["determinant_or_action"].astype(str).str.strip() != "")
+        & matched["run_determinant_or_action"].notna()
+    ]
+    if coded.empty:
+        return 0, None
+    return len(coded), agreement(
+        coded["determinant_or_action"].astype(str).tolist(),
+        coded["run_determinant_or_action"].astype(str).tolist(),
+    )
+
+
 def agreement_by_group(matched: pd.DataFrame, column: str) -> pd.DataFrame:
     """Agreement within each value of ``column`` (a column of ``matched``: gold passages with
     ``theme``, ``run_theme`` and optionally ``determinant_or_action`` /
@@ -258,18 +276,9 @@ def agreement_by_group(matched: pd.DataFrame, column: str) -> pd.DataFrame:
             "det_kappa": float("nan"),
             "det_accuracy": float("nan"),
         }
-        if {"determinant_or_action", "run_determinant_or_action"} <= set(part.columns):
-            coded = part[
-                part["determinant_or_action"].notna()
-                & (part["determinant_or_action"].astype(str).str.strip() != "")
-                & part["run_determinant_or_action"].notna()
-            ]
-            if len(coded):
-                det = agreement(
-                    coded["determinant_or_action"].astype(str).tolist(),
-                    coded["run_determinant_or_action"].astype(str).tolist(),
-                )
-                row.update(det_n=len(coded), det_kappa=det.kappa, det_accuracy=det.accuracy)
+        n_det, det = _aspect_agreement(part)
+        if det is not None:
+            row.update(det_n=n_det, det_kappa=det.kappa, det_accuracy=det.accuracy)
         rows.append(row)
     return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
 
@@ -342,18 +351,7 @@ def validate(
         notes.append("run labels none/emergent/mixed counted as 'other'")
     matched["run_theme"] = run_theme
     theme = agreement(matched["theme"].astype(str).tolist(), run_theme.tolist())
-    det = None
-    if "determinant_or_action" in gold.columns and "run_determinant_or_action" in matched:
-        both = matched[
-            matched["determinant_or_action"].notna()
-            & (matched["determinant_or_action"].astype(str).str.strip() != "")
-            & matched["run_determinant_or_action"].notna()
-        ]
-        if len(both):
-            det = agreement(
-                both["determinant_or_action"].astype(str).tolist(),
-                both["run_determinant_or_action"].astype(str).tolist(),
-            )
+    det = _aspect_agreement(matched)[1] if "determinant_or_action" in gold.columns else None
     if len(unmatched):
         notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
     by_group = {}
