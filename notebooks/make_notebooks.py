@@ -73,7 +73,7 @@ themes = nb(
         "q = result.quotes\nscope = 'scope' if 'scope' in q else 'kind'\nfor theme, rows in q[q[scope] == 'theme'].groupby('key'):\n    print(f'== {theme}')\n    for _, row in rows.head(2).iterrows():\n        print(f\"  [{row['doc_id']}, {row['speaker_role']}] {row['text'][:220]}\")",
         "md:## Determinants or action?\nA passage can describe where causes sit (upstream determinants), what is done about them (upstream action), both, or neither.",
         "pd_table = a.groupby('theme')['determinant_or_action'].value_counts().unstack(fill_value=0)\npd_table",
-        "md:## Agreement with a human coder\nThe demo corpus ships 445 hand-coded passages; the run compares its labels with them (Cohen's kappa). To code your own sample: `upstreamnlp sample RUN_DIR --n 100 --out sample.csv`, fill in `gold_theme`, then `upstreamnlp validate RUN_DIR --gold sample.csv`.",
+        "md:## Agreement with a human coder\nThe demo corpus ships 458 hand-coded passages; the run compares its labels with them (Cohen's kappa). To code your own sample: `upstreamnlp sample RUN_DIR --n 100 --out sample.csv`, fill in `gold_theme`, then `upstreamnlp validate RUN_DIR --gold sample.csv`.",
         "import json\nvalidation = json.loads((result.out_dir / 'validation.json').read_text())\nprint('themes: kappa', validation['theme']['kappa'], '| determinant/action: kappa', validation['determinant_or_action']['kappa'])",
     ]
 )
@@ -88,6 +88,8 @@ compare = nb(
         "md:## Theme prevalence by role, with intervals\nSegments of one interview are not independent, so the intervals resample whole documents.",
         "comparison = compare_groups(result.assignments, 'role', [tokens.get(s, []) for s in result.assignments['segment_id']], n_boot=300)\nprev = comparison.prevalence[comparison.prevalence['measure'] == 'theme']\nprev.round(3).head(12)",
         "fig = prevalence_plot(prev, 'Themes by role')",
+        "md:## Are the labels equally reliable in each group?\nA difference in prevalence between groups is partly the machine's if it agrees less with the human coder in one of them. The run's validation breaks agreement down by the groups it compares (`compare.by`; `upstreamnlp validate RUN_DIR --gold FILE --by role`).",
+        "import json\nvalidation = json.loads((result.out_dir / 'validation.json').read_text())\npd.DataFrame(validation['by_group']['role']).round(3)",
         "md:## How far apart are the groups? (Jensen-Shannon divergence of their vocabularies)",
         "comparison.term_divergence.round(3)",
         'md:## What do people mean by "upstream"?\nThe concept lens finds every use of the word, the sentences that say what it means, and the senses they fall into.',
