@@ -436,8 +436,8 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         det = label_determinant_action(state["texts"], themes=themes, embedder=state["embedder"])
         det = list(det["label"])
         # as the run does: a labeller learned from the examples' aspects, blended with the rule
-        aspects = train[train["determinant_or_action"] != ""]
         if rule_weight < 1.0:
+            aspects = train[train["determinant_or_action"] != ""]
             learned = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
             learned.fit(aspects["text"], aspects["determinant_or_action"], themes=aspects["theme"])
             proba = learned.predict_proba(state["texts"], themes=list(predicted))

@@ -392,16 +392,18 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         else:
             assignments["theme"] = "none"
             assignments["theme_score"] = 0.0
-        training = None
+        training, det = None, None
         if learned:
-            training = _learn_labels(
+            training, det = _learn_labels(
                 config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
         # determinant/action: the cue-and-exemplar rule on the final themes, whose evidence
-        # is always shown; a labeller trained on coded aspects has already set the labels
-        det = label_determinant_action(
-            texts, themes=assignments["theme"].tolist(), embedder=embedder
-        )
+        # is always shown; a learned labeller has already set the labels (and, blending
+        # with the rule, run it on these same themes)
+        if det is None:
+            det = label_determinant_action(
+                texts, themes=assignments["theme"].tolist(), embedder=embedder
+            )
         if "determinant_or_action" not in assignments:
             assignments["determinant_or_action"] = det["label"].to_numpy()
         assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
@@ -555,14 +557,15 @@ def _write_quotes(config, folder, result, modelled, labels=None, scores=None) ->
 
 def _learn_labels(
     config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Train the supervised labellers on the researcher's coded passages and/or the
     codebook's example passages (``theme_mapping.coded_sample`` / ``.examples``) and
     relabel every modelled segment (``label_source`` "coded-sample", "codebook-examples"
     or both), each segment's theme probabilities leaned towards its neighbours' in the same
     document (``theme_mapping.document_context``). Writes ``coded_sample.csv`` (offsets and
-    labels only, never text) and records the files in the manifest; returns the coded
-    passages (or None) so that validation can leave them out.
+    labels only, never text) and records the files in the manifest. Returns the coded
+    passages (or None), so that validation can leave them out, and the cue-and-exemplar
+    rule's output on the final themes when the blend needed it (else None).
 
     With examples only, the theme labeller does not self-train, and a determinant/action
     labeller learned from the examples' aspects is blended with the cue-and-exemplar rule
@@ -648,6 +651,7 @@ def _learn_labels(
     _write_quotes(config, folder, result, modelled, themes, per_theme)
     det_counts: dict[str, int] = {}  # the coded sample's own aspects
     coded_aspects = False
+    rule = None  # the rule's output on the final themes, when the blend needs it
     has_det = train["determinant_or_action"].astype(str).str.strip() != ""
     if train.loc[has_det, "determinant_or_action"].nunique() >= 2:
         det_texts = list(train["text"])  # the coded passages first, then any examples
@@ -669,6 +673,8 @@ def _learn_labels(
         example_aspects = bool(has_det.iloc[n_coded:].any())
         if coded_aspects:
             assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
+            aspects = train["determinant_or_action"].iloc[:n_coded]
+            det_counts = {str(k): int(v) for k, v in aspects[aspects != ""].value_counts().items()}
         else:  # learned from examples alone: blended with the rule
             from upstreamnlp.themes.determinants import label_determinant_action
 
@@ -679,9 +685,6 @@ def _learn_labels(
                 rule["label"],
                 mapping.determinant_rule_weight,
             )
-        if coded_aspects:
-            aspects = train["determinant_or_action"].iloc[:n_coded]
-            det_counts = {str(k): int(v) for k, v in aspects[aspects != ""].value_counts().items()}
         result.manifest["determinant_labeller"] = {
             "trained_on": "+".join(
                 (["coded-sample"] if coded_aspects else [])
@@ -727,7 +730,7 @@ def _learn_labels(
                 str(k): int(v) for k, v in examples["theme"].value_counts().items()
             },
         }
-    return coded
+    return coded, rule
 
 
 def _determinant_figure(assignments: pd.DataFrame, figures: Path, save_figure) -> None:
