@@ -187,3 +187,79 @@ def test_privacy_list_files(tmp_path: Path):
     with pytest.raises(UpstreamError, match="term"):
         (tmp_path / "nocol.csv").write_text("name\nOkoro\n")
         load_privacy_list(tmp_path / "nocol.csv")
+
+
+def test_original_offsets_map_exactly_onto_the_deidentified_text(nlp, tmp_path):
+    import pandas as pd
+
+    from upstreamnlp.preprocess.deidentify import SourceOffsetMap
+    from upstreamnlp.themes.supervised import coded_passage_texts
+
+    corpus = interview_corpus()
+    new, _ = deidentify_corpus(corpus, nlp=nlp, privacy_terms=PRIVACY)
+    # each segment remembers where it lay in the original document
+    for old, seg in zip(corpus.segments, new.segments, strict=True):
+        assert (seg.source_start_char, seg.source_end_char) == (old.start_char, old.end_char)
+    # a coder quotes the original transcript; names earlier in the same turn are longer or
+    # shorter than their placeholders
+    text = corpus.document("int01").text
+    quotes = ["Haworth always said poverty and housing come first.", "Tolley's clinic refers"]
+    coded = pd.DataFrame(
+        {
+            "doc_id": "int01",
+            "start_char": [text.index(q) for q in quotes],
+            "end_char": [text.index(q) + len(q) for q in quotes],
+        }
+    )
+    mapped = coded_passage_texts(coded, new, raw_corpus=corpus)
+    assert re.fullmatch(r"\[PERSON_\d+\] always said poverty and housing come first\.", mapped[0])
+    assert re.fullmatch(r"\[PERSON_\d+\]'s clinic refers", mapped[1])
+    # an offset inside a name snaps to its placeholder: a start before it, an end after it
+    to_run = SourceOffsetMap(new, corpus)
+    inside = text.index("Okoro wrote") + 2
+    deid = new.document("int01").text
+    assert deid[to_run("int01", inside, "start") :].startswith("[PERSON_")
+    assert deid[: to_run("int01", inside, "end")].endswith("]")
+    # the original offsets survive the run folder's parquet
+    new.to_parquet(tmp_path / "segments.parquet")
+    again = Corpus.from_parquet(tmp_path / "segments.parquet")
+    assert again == new
+    assert again.segments[1].source_start_char == corpus.segments[1].start_char
+
+
+@pytest.mark.parametrize(
+    "original, new, quote, expected",
+    [
+        # the placeholder shares letters with the name it replaced ("O" in PERSON)
+        (
+            "Dr Okoro agreed. Okoro wrote.",
+            "Dr [PERSON_1] agreed. [PERSON_1] wrote.",
+            "wrote",
+            "wrote",
+        ),
+        # a name at the start and one at the very end
+        ("Pym said so to Haworth", "[PERSON_1] said so to [PERSON_2]", "said so", "said so"),
+        # two names side by side become two adjacent placeholders
+        ("Ask SarahHaworth now", "Ask [PERSON_1][PERSON_2] now", "now", "now"),
+        # text that only looks like a placeholder is kept and counted as text
+        (
+            "[PERSON_9] met Pym today",
+            "[PERSON_9] met [PERSON_1] today",
+            "met Pym today",
+            "met [PERSON_1] today",
+        ),
+    ],
+)
+def test_alignment_of_original_and_deidentified_text(original, new, quote, expected):
+    from upstreamnlp.corpus.model import Corpus, Document, Segment
+    from upstreamnlp.preprocess.deidentify import SourceOffsetMap
+
+    raw = Corpus([Document("d", original)], [Segment("d#1", "d", original, 0, len(original))])
+    deid = Corpus(
+        [Document("d", new)],
+        [Segment("d#1", "d", new, 0, len(new), source_start_char=0, source_end_char=len(original))],
+    )
+    to_run = SourceOffsetMap(deid, raw)
+    start = original.index(quote)
+    got = new[to_run("d", start, "start") : to_run("d", start + len(quote), "end")]
+    assert got == expected

@@ -260,3 +260,103 @@ def test_cli_sample_writes_a_blind_csv_for_coders(tmp_path):
     assert "theme" in pd.read_csv(shown).columns
     qdpx = CliRunner().invoke(app, ["sample", str(run), "--n", "2", "--out", "x.qdpx"])
     assert qdpx.exit_code == 2 and ".csv" in qdpx.output
+
+
+def _renamed_transcript():
+    """A transcript in which a short name ("Pym", 3 characters) is replaced ten times by a
+    10-character placeholder in the first turn: every later turn sits 70 characters
+    further on in the de-identified text than in the original, more than a turn's length."""
+    from upstreamnlp.corpus.model import Document, Segment
+    from upstreamnlp.preprocess.deidentify import Replacement, rebuild_document
+
+    turns = [
+        "I told Pym, and Pym told Pym's boss; Pym, Pym, Pym, Pym, Pym, Pym and Pym agreed.",
+        "Poverty makes people ill, full stop.",
+        "We set up a tenants' union on the estate.",
+        "Tax sugary drinks and ban the adverts.",
+        "Screening at forty saved my dad's life.",
+    ]
+    text, segments = "", []
+    for n, turn in enumerate(turns, start=1):
+        text += "P01: "
+        segments.append(Segment(f"T#{n}", "T", turn, len(text), len(text) + len(turn)))
+        text += turn + "\n"
+    replacements = [
+        Replacement(m.start(), m.end(), "person", "[PERSON_1]")
+        for m in __import__("re").finditer(r"\bPym\b", text)
+    ]
+    assert len(replacements) == 10
+    original = Document("T", text, "transcript")
+    return original, segments, rebuild_document(original, segments, replacements, {})
+
+
+def test_gold_coded_on_the_original_transcript_matches_after_names_are_replaced():
+    original, segments, (new_doc, rebuilt) = _renamed_transcript()
+    assert rebuilt[3].start_char - segments[3].start_char == 70  # 10 x (10 - 3)
+    assert [(s.source_start_char, s.source_end_char) for s in rebuilt] == [
+        (s.start_char, s.end_char) for s in segments
+    ]
+    from upstreamnlp.corpus.model import Corpus
+
+    assignments = Corpus([new_doc], rebuilt).segments_frame()
+    assignments["theme"] = [
+        "other",
+        "social_determinants",
+        "grassroots",
+        "population",
+        "prevention",
+    ]
+    # the coder quotes the original transcript: offsets of turns 2-5 in the original text
+    gold = pd.DataFrame(
+        {
+            "doc_id": "T",
+            "start_char": [s.start_char for s in segments[1:]],
+            "end_char": [s.end_char for s in segments[1:]],
+            "theme": ["social_determinants", "grassroots", "population", "prevention"],
+        }
+    )
+    for row in gold.itertuples():
+        assert original.text[row.start_char : row.end_char] == segments[row.Index + 1].text
+    result = validate(assignments, gold)
+    assert list(result.matches["segment_id"]) == ["T#2", "T#3", "T#4", "T#5"]
+    assert result.theme.kappa == pytest.approx(1.0)
+    # read as offsets into the de-identified text (a run without source offsets), the
+    # same coding lands on earlier turns, none on its own
+    drifted = validate(assignments.drop(columns=["source_start_char", "source_end_char"]), gold)
+    own = ["T#2", "T#3", "T#4", "T#5"]
+    assert all(m != o for m, o in zip(drifted.matches["segment_id"], own, strict=True))
+    assert drifted.theme.kappa < 0.5
+
+
+def test_a_coding_sheet_row_is_matched_to_its_own_segment():
+    _, _, (new_doc, rebuilt) = _renamed_transcript()
+    from upstreamnlp.corpus.model import Corpus
+
+    assignments = Corpus([new_doc], rebuilt).segments_frame()
+    assignments["theme"] = [
+        "other",
+        "social_determinants",
+        "grassroots",
+        "population",
+        "prevention",
+    ]
+    # a filled-in `upstreamnlp sample` file: the run's segment_id and its (de-identified)
+    # offsets, which lie 70 characters after the same turn in the original transcript
+    sheet = assignments.loc[[2, 4], ["segment_id", "doc_id", "start_char", "end_char"]].copy()
+    sheet["theme"] = ["grassroots", "population"]
+    result = validate(assignments, sheet.reset_index(drop=True))
+    assert list(result.matches["segment_id"]) == ["T#3", "T#5"]
+    assert list(result.matches["run_theme"]) == ["grassroots", "prevention"]
+    # a coded sample of T#4, given as training, leaves out a gold passage on T#4 only
+    training = assignments.loc[[3], ["segment_id", "doc_id", "start_char", "end_char"]]
+    gold = pd.DataFrame(
+        {
+            "doc_id": "T",
+            "start_char": [s.source_start_char for s in rebuilt[2:4]],
+            "end_char": [s.source_end_char for s in rebuilt[2:4]],
+            "theme": ["grassroots", "population"],
+        }
+    )
+    held_out = validate(assignments, gold, training=training)
+    assert held_out.n_excluded_training == 1
+    assert list(held_out.matches["segment_id"]) == ["T#3"]

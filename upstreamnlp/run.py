@@ -207,6 +207,7 @@ def _corpus_summary(corpus, preprocessed) -> dict:
 
 def _metadata_columns(frame: pd.DataFrame) -> list[str]:
     fixed = {"segment_id", "doc_id", "text", "start_char", "end_char", "speaker", "speaker_role"}
+    fixed |= {"source_start_char", "source_end_char"}
     return [c for c in frame.columns if c not in fixed and c not in _BULKY_METADATA]
 
 
@@ -407,8 +408,11 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         if "determinant_or_action" not in assignments:
             assignments["determinant_or_action"] = det["label"].to_numpy()
         assignments["determinant_evidence"] = det["evidence_terms"].to_numpy()
-        for column in ("start_char", "end_char", "speaker_role"):
-            assignments[column] = modelled[column].to_numpy()
+        # offsets in the de-identified text, and (source_*) in the original documents
+        for column in ("start_char", "end_char", "source_start_char", "source_end_char"):
+            if column in modelled:
+                assignments[column] = modelled[column].to_numpy()
+        assignments["speaker_role"] = modelled["speaker_role"].to_numpy()
         for column in _metadata_columns(modelled):
             if column not in assignments:
                 assignments[column] = modelled[column].to_numpy()

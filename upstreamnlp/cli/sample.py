@@ -49,6 +49,8 @@ def sample_command(
     first = ["segment_id", "doc_id", "start_char", "end_char", "text"]
     hidden = set(MACHINE_COLUMNS) if blind else set()  # the run's labels, hidden from coders
     gold = ["gold_theme", "gold_determinant_or_action"]
+    # a coder reads the de-identified text; the original offsets would only clutter it
+    hidden |= {"source_start_char", "source_end_char"}
     rest = [c for c in sample.columns if c not in first + gold and c not in hidden]
     sample = sample[[c for c in first if c in sample.columns] + rest + gold]
     out.parent.mkdir(parents=True, exist_ok=True)

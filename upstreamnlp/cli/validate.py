@@ -18,8 +18,9 @@ def validate_command(
     gold: Path = typer.Option(
         ...,
         "--gold",
-        help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action]; "
-        "a filled-in `upstreamnlp sample` file works too.",
+        help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action], "
+        "offsets into the original documents (before de-identification); a filled-in "
+        "`upstreamnlp sample` file works too (matched by segment_id).",
     ),
     by: list[str] | None = typer.Option(
         None,

@@ -3,7 +3,9 @@
 A ``Document`` is one source (an interview, a paper, a table row); a ``Segment`` is one
 analysis unit inside it (a participant turn or a window of it, an abstract, a
 paragraph), with exact character offsets so that every quote can be traced back:
-``document.text[segment.start_char:segment.end_char] == segment.text``.
+``document.text[segment.start_char:segment.end_char] == segment.text``. After
+de-identification a segment also keeps ``source_start_char``/``source_end_char``: where it
+lay in the original document, the offsets a human coder quotes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ SEGMENT_COLUMNS = [
     "speaker",
     "speaker_role",
     "kind",
+    "source_start_char",
+    "source_end_char",
 ]
 
 
@@ -56,6 +60,10 @@ class Segment:
     speaker: str | None = None
     speaker_role: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # offsets in the original document when the text was rewritten (de-identification
+    # replaces names by placeholders of another length); None: same as start/end_char
+    source_start_char: int | None = None
+    source_end_char: int | None = None
 
     @property
     def is_interviewer(self) -> bool:
@@ -72,6 +80,10 @@ def _json_default(value: Any) -> Any:
 
 def _dumps(metadata: dict[str, Any]) -> str:
     return json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or is_missing(value) else int(value)
 
 
 def _flat_value(value: Any) -> Any:
@@ -142,6 +154,8 @@ class Corpus:
                 "speaker": seg.speaker,
                 "speaker_role": seg.speaker_role,
                 "kind": kinds.get(seg.doc_id, "other"),
+                "source_start_char": seg.source_start_char,
+                "source_end_char": seg.source_end_char,
             }
             for key, value in seg.metadata.items():
                 if key not in row:
@@ -149,6 +163,8 @@ class Corpus:
             row["metadata_json"] = _dumps(seg.metadata)
             rows.append(row)
         frame = pd.DataFrame(rows, columns=None if rows else SEGMENT_COLUMNS + ["metadata_json"])
+        for column in ("source_start_char", "source_end_char"):
+            frame[column] = frame[column].astype("Int64")
         return _uniform_columns(frame)
 
     def documents_frame(self) -> pd.DataFrame:
@@ -225,6 +241,8 @@ class Corpus:
                     if is_missing(row.get("speaker_role"))
                     else row.get("speaker_role"),
                     metadata=metadata,
+                    source_start_char=_optional_int(row.get("source_start_char")),
+                    source_end_char=_optional_int(row.get("source_end_char")),
                 )
             )
         if not documents:  # a bare segments table: rebuild documents from the segments

@@ -593,9 +593,15 @@ def rebuild_document(
                 speaker=speaker_map.get(seg.speaker, seg.speaker) if seg.speaker else seg.speaker,
                 speaker_role=seg.speaker_role,
                 metadata=metadata,
+                source_start_char=_first(seg.source_start_char, seg.start_char),
+                source_end_char=_first(seg.source_end_char, seg.end_char),
             )
         )
     return new_document, new_segments
+
+
+def _first(*values: int | None) -> int | None:
+    return next((v for v in values if v is not None), None)
 
 
 def should_deidentify(document: Document, options: PreprocessOptions) -> bool:
@@ -672,3 +678,105 @@ def deidentify_corpus(
         "distinct": stats["distinct_replacements"],
     }
     return result.corpus, report
+
+
+_PLACEHOLDER = re.compile(r"\[(?:" + "|".join(PLACEHOLDER_TYPES) + r")_\d+\]")
+
+
+def align_placeholders(original: str, new: str) -> list[tuple[int, int, int, int, bool]] | None:
+    """How ``new`` (``original`` with spans replaced by placeholders) lines up with
+    ``original``: pieces (original start, end, new start, end, replaced), in order.
+    Text between placeholders is copied verbatim, so each placeholder's original span ends
+    where the next verbatim text resumes. None when ``new`` is not such a rewrite."""
+    pieces: list[tuple[int, int, int, int, bool]] = []
+    i = j = 0
+    marks = list(_PLACEHOLDER.finditer(new))
+    k = 0
+    while k < len(marks):
+        literal = new[j : marks[k].start()]
+        if not original.startswith(literal, i):
+            return None
+        if literal:
+            pieces.append((i, i + len(literal), j, j + len(literal), False))
+        i, j = i + len(literal), marks[k].start()
+        if original.startswith(marks[k].group(), i):  # a placeholder-like text kept as is
+            size = len(marks[k].group())
+            pieces.append((i, i + size, j, j + size, False))
+            i, j, k = i + size, j + size, k + 1
+            continue
+        # adjacent placeholders share one original span
+        last = k
+        while last + 1 < len(marks) and marks[last + 1].start() == marks[last].end():
+            last += 1
+        end_new = marks[last].end()
+        following = new[end_new : marks[last + 1].start() if last + 1 < len(marks) else len(new)]
+        if following:
+            resume = original.find(following, i + 1)
+        else:  # the placeholder closes the text
+            resume = len(original)
+        if resume < 0:
+            return None
+        pieces.append((i, resume, j, end_new, True))
+        i, j, k = resume, end_new, last + 1
+    if original[i:] != new[j:]:
+        return None
+    if j < len(new):
+        pieces.append((i, len(original), j, len(new), False))
+    return pieces
+
+
+class SourceOffsetMap:
+    """Maps character offsets in the original documents (how a coder quotes a transcript)
+    onto the de-identified ``corpus`` (whose segments keep ``source_start_char`` and
+    ``source_end_char``). Inside a segment the original and de-identified texts are
+    aligned piece by piece (``align_placeholders``), so an offset after a replaced name
+    lands on the same character; a start inside a name snaps to the start of its
+    placeholder, an end to its end. Without ``raw_corpus`` (the corpus before
+    de-identification), or for an offset outside every segment, the shift at the nearest
+    segment boundary before it is used (exact unless a name was replaced between the two)."""
+
+    def __init__(self, corpus, raw_corpus=None) -> None:
+        self._raw_texts = (
+            {d.id: d.text for d in raw_corpus.documents} if raw_corpus is not None else {}
+        )
+        self._spans: dict[str, list] = {}
+        for seg in corpus.segments:
+            if seg.source_start_char is None or seg.source_end_char is None:
+                continue
+            self._spans.setdefault(seg.doc_id, []).append(seg)
+        for segments in self._spans.values():
+            segments.sort(key=lambda s: (s.source_start_char, s.source_end_char))
+        self._pieces: dict[str, list | None] = {}
+
+    def __call__(self, doc_id: str, offset: int, side: str = "start") -> int:
+        segments = self._spans.get(doc_id)
+        if not segments:
+            return offset
+        shift = 0
+        for seg in segments:
+            if seg.source_start_char <= offset <= seg.source_end_char:
+                return seg.start_char + self._within(seg, offset - seg.source_start_char, side)
+            if seg.source_end_char < offset:
+                shift = seg.end_char - seg.source_end_char
+        return offset + shift
+
+    def _within(self, seg, i: int, side: str) -> int:
+        if seg.id not in self._pieces:
+            raw_text = self._raw_texts.get(seg.doc_id)
+            original = (
+                raw_text[seg.source_start_char : seg.source_end_char]
+                if raw_text is not None
+                else None
+            )
+            self._pieces[seg.id] = (
+                align_placeholders(original, seg.text) if original is not None else None
+            )
+        pieces = self._pieces[seg.id]
+        if pieces is None:  # the shift at the segment's start
+            return i
+        for a, b, c, d, replaced in pieces:
+            if not replaced and a <= i <= b:
+                return c + (i - a)
+            if replaced and a <= i < b:
+                return c if (i == a or side == "start") else d
+        return len(seg.text)

@@ -625,25 +625,6 @@ def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     return pd.concat([rows, extra], ignore_index=True)
 
 
-def _offset_anchors(raw_corpus, corpus) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per document, (original offsets, de-identified offsets) at segment boundaries:
-    de-identification shifts offsets only where a name is replaced, so the shift at the
-    nearest boundary before an offset maps it (to within a name inside that segment)."""
-    raw = {s.id: s for s in raw_corpus.segments}
-    anchors: dict[str, list[tuple[int, int]]] = {}
-    for seg in corpus.segments:
-        old = raw.get(seg.id)
-        if old is None:
-            continue
-        points = anchors.setdefault(seg.doc_id, [(0, 0)])
-        points += [(old.start_char, seg.start_char), (old.end_char, seg.end_char)]
-    out = {}
-    for doc_id, points in anchors.items():
-        points = sorted(set(points))
-        out[doc_id] = (np.array([p[0] for p in points]), np.array([p[1] for p in points]))
-    return out
-
-
 def coded_passage_texts(
     coded: pd.DataFrame, corpus, raw_corpus=None, source: str | Path = "coded sample"
 ) -> list[str]:
@@ -651,11 +632,13 @@ def coded_passage_texts(
     de-identified corpus) at its offsets. Passages with a ``segment_id`` that names a run
     segment (a filled-in ``upstreamnlp sample`` file) take that segment's text. Other
     offsets are read as offsets into the original documents (how coders quote) and mapped
-    onto the de-identified text when ``raw_corpus`` (the corpus before de-identification)
-    is given."""
+    onto the de-identified text (``SourceOffsetMap``: exact when ``raw_corpus``, the corpus
+    before de-identification, is given)."""
+    from upstreamnlp.preprocess.deidentify import SourceOffsetMap
+
     documents = {d.id: d for d in corpus.documents}
     segments = {s.id: s for s in corpus.segments}
-    anchors = _offset_anchors(raw_corpus, corpus) if raw_corpus is not None else {}
+    to_run = SourceOffsetMap(corpus, raw_corpus)
     texts = []
     for i, row in enumerate(coded.itertuples(index=False)):
         segment_id = getattr(row, "segment_id", None)
@@ -671,12 +654,8 @@ def coded_passage_texts(
                 where=f"line {i + 2}",
                 fix="code passages of the run's own documents (doc_id as in segments.parquet)",
             )
-        start, end = int(row.start_char), int(row.end_char)
-        if doc_id in anchors:
-            old, new = anchors[doc_id]
-            j = max(int(np.searchsorted(old, start, side="right")) - 1, 0)
-            k = max(int(np.searchsorted(old, end, side="right")) - 1, 0)
-            start, end = start + int(new[j] - old[j]), end + int(new[k] - old[k])
+        start = to_run(doc_id, int(row.start_char), "start")
+        end = to_run(doc_id, int(row.end_char), "end")
         if start >= len(document.text) or end <= start:
             raise UpstreamError(
                 f"offsets {row.start_char}-{row.end_char} lie outside document {doc_id!r} "

@@ -164,17 +164,70 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
+SOURCE_OFFSETS = ("source_start_char", "source_end_char")
+
+
+def in_source_offsets(assignments: pd.DataFrame) -> pd.DataFrame:
+    """``assignments`` (or segments) with ``start_char``/``end_char`` in the original
+    documents' offsets: a de-identified run's segments keep where they lay before names
+    were replaced (``source_start_char``/``source_end_char``), and a human coder quotes
+    the original document. Rows without source offsets (a run that replaced nothing, or
+    one written before they were kept) keep their own."""
+    if not all(c in assignments.columns for c in SOURCE_OFFSETS):
+        return assignments
+    out = assignments.copy()
+    for offset, source in zip(("start_char", "end_char"), SOURCE_OFFSETS, strict=True):
+        known = pd.to_numeric(out[source], errors="coerce")
+        out[offset] = known.fillna(out[offset]).astype(int)
+    return out
+
+
+def locate_by_segment(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Passages that name a run segment (``segment_id``, as a filled-in ``upstreamnlp
+    sample`` file does) take that segment's offsets from ``assignments``: a coding sheet's
+    offsets are the run's own, not the original document's."""
+    if "segment_id" not in passages.columns or passages.empty:
+        return passages
+    spans = assignments.drop_duplicates("segment_id").set_index(
+        assignments.drop_duplicates("segment_id")["segment_id"].astype(str)
+    )[["start_char", "end_char"]]
+    named = passages["segment_id"].map(lambda v: str(v) if not _blank(v) else None)
+    known = named.isin(spans.index)
+    if not known.any():
+        return passages
+    out = passages.copy()
+    for column in ("start_char", "end_char"):
+        out.loc[known, column] = named[known].map(spans[column]).astype(int).to_numpy()
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
+
+
 def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     """For each gold passage, the run segment of the same document with the largest
-    character overlap (ties: the earlier segment). Unmatched passages get NaN
-    ``segment_id``. Returns gold's rows with ``segment_id``, ``overlap`` and a ``run_*``
-    column for each of ``theme`` and ``determinant_or_action`` that ``assignments`` has."""
+    character overlap (ties: the earlier segment); a passage that names a run segment
+    (``segment_id``) is matched to it. Unmatched passages get NaN ``segment_id``. Returns
+    gold's rows with ``segment_id``, ``overlap`` and a ``run_*`` column for each of
+    ``theme`` and ``determinant_or_action`` that ``assignments`` has. Offsets of both are
+    compared as given (``validate`` puts them in the original documents' offsets)."""
     by_doc = {d: g.sort_values("start_char") for d, g in assignments.groupby("doc_id", sort=False)}
+    by_id = assignments.drop_duplicates("segment_id").set_index(
+        assignments.drop_duplicates("segment_id")["segment_id"].astype(str)
+    )
+    named = "segment_id" in gold.columns
     rows = []
     for g in gold.itertuples(index=False):
         best, best_overlap = None, 0
         candidates = by_doc.get(g.doc_id)
-        if candidates is not None:
+        segment_id = getattr(g, "segment_id", None) if named else None
+        if not _blank(segment_id) and str(segment_id) in by_id.index:
+            best = by_id.loc[str(segment_id)]
+            best_overlap = int(
+                min(best["end_char"], g.end_char) - max(best["start_char"], g.start_char)
+            )
+        elif candidates is not None:
             start = candidates["start_char"].to_numpy()
             end = candidates["end_char"].to_numpy()
             overlap = np.minimum(end, g.end_char) - np.maximum(start, g.start_char)
@@ -295,6 +348,11 @@ def validate(
     ``assignments``: segment_id, doc_id, start_char, end_char, theme
     [, determinant_or_action]; start/end are taken from ``segments`` (segments.parquet)
     when absent. ``gold``: doc_id, start_char, end_char, theme [, determinant_or_action].
+    Gold offsets are read as offsets into the original documents, as a coder quotes them,
+    and compared with where each segment lay before de-identification (its
+    ``source_start_char``/``source_end_char``), so names replaced earlier in a transcript
+    do not shift the match; a gold row with a ``segment_id`` of the run (a filled-in
+    coding sample) is matched to that segment.
     When the gold coding uses ``other``, the run's ``none``/``emergent``/``mixed`` count
     as ``other``. ``training`` (doc_id, start_char, end_char): the coded passages a
     supervised labeller learned from; gold passages overlapping one of them, or matched
@@ -310,22 +368,26 @@ def validate(
         segments is not None
     ):
         _require(segments, ["segment_id", "start_char", "end_char"], "segments")
-        assignments = assignments.drop(columns=["start_char", "end_char"], errors="ignore")
+        offsets = ["start_char", "end_char", *(c for c in SOURCE_OFFSETS if c in segments)]
+        assignments = assignments.drop(columns=offsets, errors="ignore")
         assignments = assignments.merge(
-            segments[["segment_id", "start_char", "end_char"]], on="segment_id", how="left"
+            segments[["segment_id", *offsets]], on="segment_id", how="left"
         )
     _require(
         assignments, ["segment_id", "doc_id", "start_char", "end_char", "theme"], "assignments"
     )
     _require(gold, GOLD_COLUMNS, "gold coding")
     assignments["doc_id"] = assignments["doc_id"].astype(str)
+    # one frame of reference: the original documents' offsets, which coders quote
+    assignments = in_source_offsets(assignments)
     gold = gold.copy()
     gold["doc_id"] = gold["doc_id"].astype(str)
-    matches = match_passages(assignments, gold)
+    matches = match_passages(assignments, locate_by_segment(gold, assignments))
     notes = []
     n_excluded = 0
     if training is not None and len(training):
         _require(training, ["doc_id", "start_char", "end_char"], "training passages")
+        training = locate_by_segment(training, assignments)
         seen = overlaps_training(
             matches, training, assignments[["segment_id", "start_char", "end_char"]]
         )
@@ -615,4 +677,14 @@ def read_run_assignments(run_dir: Path, need_text: bool = False) -> pd.DataFrame
         assignments = assignments.merge(
             segments[["segment_id", *wanted]], on="segment_id", how="left"
         )
+    # where each segment lay before de-identification (runs written since 2026-12)
+    source = [c for c in SOURCE_OFFSETS if c not in assignments.columns]
+    segments_path = run_dir / "segments.parquet"
+    if source and segments_path.exists():
+        segments = pd.read_parquet(segments_path)
+        if all(c in segments.columns for c in source):
+            segments["segment_id"] = segments["segment_id"].astype(str)
+            assignments = assignments.merge(
+                segments[["segment_id", *source]], on="segment_id", how="left"
+            )
     return assignments
