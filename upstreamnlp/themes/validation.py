@@ -188,9 +188,7 @@ def locate_by_segment(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.D
     offsets are the run's own, not the original document's."""
     if "segment_id" not in passages.columns or passages.empty:
         return passages
-    spans = assignments.drop_duplicates("segment_id").set_index(
-        assignments.drop_duplicates("segment_id")["segment_id"].astype(str)
-    )[["start_char", "end_char"]]
+    spans = _by_segment_id(assignments)[["start_char", "end_char"]]
     named = passages["segment_id"].map(lambda v: str(v) if not _blank(v) else None)
     known = named.isin(spans.index)
     if not known.any():
@@ -201,8 +199,16 @@ def locate_by_segment(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.D
     return out
 
 
+def _by_segment_id(assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment, indexed by its id as text."""
+    unique = assignments.drop_duplicates("segment_id")
+    return unique.set_index(unique["segment_id"].astype(str))
+
+
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return True
+    return str(value).strip() == ""
 
 
 def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
@@ -213,9 +219,7 @@ def match_passages(assignments: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFram
     ``theme`` and ``determinant_or_action`` that ``assignments`` has. Offsets of both are
     compared as given (``validate`` puts them in the original documents' offsets)."""
     by_doc = {d: g.sort_values("start_char") for d, g in assignments.groupby("doc_id", sort=False)}
-    by_id = assignments.drop_duplicates("segment_id").set_index(
-        assignments.drop_duplicates("segment_id")["segment_id"].astype(str)
-    )
+    by_id = _by_segment_id(assignments)
     named = "segment_id" in gold.columns
     rows = []
     for g in gold.itertuples(index=False):
