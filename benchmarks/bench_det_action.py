@@ -52,7 +52,7 @@ from upstreamnlp.themes.supervised import (  # noqa: E402
     coded_passage_texts,
     segment_texts,
 )
-from upstreamnlp.themes.validation import load_gold, match_passages  # noqa: E402
+from upstreamnlp.themes.validation import in_source_offsets, load_gold, match_passages  # noqa: E402
 
 # Chosen by grouped 5-fold cross-validation inside the DEV documents only (DEV kappa):
 # see the report that accompanies this script; TEST never informed the choice.
@@ -91,7 +91,7 @@ def zero_shot_rows(state: dict, gold: pd.DataFrame, themes: list[str]) -> list:
     # Diagnostic: the coders' own theme for every segment that a gold passage matches.
     assignments = state["segments"].copy()
     assignments["theme"] = themes
-    matched = match_passages(assignments, gold.reset_index(drop=True))
+    matched = match_passages(in_source_offsets(assignments), gold.reset_index(drop=True))
     gold_theme = dict(zip(matched["segment_id"], matched["theme"], strict=True))
     oracle = [
         gold_theme.get(s, t) for s, t in zip(state["segments"]["segment_id"], themes, strict=True)

@@ -360,3 +360,20 @@ def test_a_coding_sheet_row_is_matched_to_its_own_segment():
     held_out = validate(assignments, gold, training=training)
     assert held_out.n_excluded_training == 1
     assert list(held_out.matches["segment_id"]) == ["T#3"]
+
+
+def test_coded_passages_learn_from_the_segment_they_were_quoted_from():
+    from upstreamnlp.corpus.model import Corpus
+    from upstreamnlp.themes.supervised import segment_texts
+
+    _, segments, (new_doc, rebuilt) = _renamed_transcript()
+    frame = Corpus([new_doc], rebuilt).segments_frame()
+    coded = pd.DataFrame(
+        {
+            "doc_id": "T",
+            "start_char": [s.start_char for s in segments[1:]],  # the original transcript's
+            "end_char": [s.end_char for s in segments[1:]],
+        }
+    )
+    texts = list(frame["text"])
+    assert segment_texts(coded, frame, texts, fallback=["?"] * 4) == texts[1:]

@@ -672,20 +672,24 @@ def segment_texts(
     coded: pd.DataFrame, segments: pd.DataFrame, texts: Sequence[str], fallback: Sequence[str]
 ) -> list[str]:
     """For each coded passage, the text of the run segment it overlaps most in its document
-    (``segments``: segment_id, doc_id, start_char, end_char, one row per text in
-    ``texts``); a passage that overlaps no segment keeps its ``fallback`` text. The
+    (``segments``: segment_id, doc_id, start_char, end_char [, source_start_char,
+    source_end_char], one row per text in ``texts``; offsets compared as in ``validate``);
+    a passage that overlaps no segment keeps its ``fallback`` text. The
     determinant/action labeller learns from these: it labels segments, and a cause told
     inside a segment about action reads differently from the same sentence alone."""
-    from upstreamnlp.themes.validation import match_passages
+    from upstreamnlp.themes.validation import in_source_offsets, locate_by_segment, match_passages
 
     if len(segments) != len(texts) or len(coded) != len(fallback):
         raise ValueError(
             f"segment_texts: {len(segments)} segments for {len(texts)} texts and "
             f"{len(coded)} passages for {len(fallback)} fallback texts; give one of each"
         )
-    frame = segments[["segment_id", "doc_id", "start_char", "end_char"]].copy()
+    # as in validate: coded offsets are the original documents', or a named segment's
+    frame = in_source_offsets(segments)
+    frame = frame[["segment_id", "doc_id", "start_char", "end_char"]].copy()
     frame["doc_id"] = frame["doc_id"].astype(str)
-    passages = coded[["doc_id", "start_char", "end_char"]].copy()
+    located = [c for c in ("segment_id", "doc_id", "start_char", "end_char") if c in coded]
+    passages = locate_by_segment(coded[located].copy(), frame)
     passages["doc_id"] = passages["doc_id"].astype(str)
     matched = match_passages(frame, passages)["segment_id"]
     position = {str(sid): i for i, sid in enumerate(frame["segment_id"])}
