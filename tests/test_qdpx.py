@@ -97,3 +97,84 @@ def test_offsets_out_of_step_are_an_error_naming_the_segment(run_dir, tmp_path):
     assignments.to_csv(broken / "assignments.csv", index=False)
     with pytest.raises(UpstreamError, match="P01#2"):
         export_qdpx(broken)
+
+
+def _code_as(project: etree._Element, coder: str, codings: list[tuple[str, int, int, list[str]]]):
+    """Add a human coder's codings to a project, as NVivo or QualCoder would: for each
+    (source name, start, end, code names) one selection coded by ``coder``."""
+    ns = "urn:QDA-XML:project:1.0"
+    user = etree.SubElement(project.find(f"{{{ns}}}Users"), f"{{{ns}}}User")
+    user.set("guid", "11111111-2222-3333-4444-555555555555")
+    user.set("name", coder)
+    guid_of = {c.get("name"): c.get("guid") for c in project.iter(f"{{{ns}}}Code")}
+    for code in project.iter(f"{{{ns}}}Code"):  # theme codes also by their theme id
+        description = code.findtext(f"{{{ns}}}Description") or ""
+        if "Theme id: " in description:
+            guid_of.setdefault(description.split("Theme id: ")[-1].strip(), code.get("guid"))
+    sources = {s.get("name"): s for s in project.iter(f"{{{ns}}}TextSource")}
+    for n, (source, start, end, codes) in enumerate(codings):
+        sel = etree.SubElement(sources[source], f"{{{ns}}}PlainTextSelection")
+        sel.set("guid", f"00000000-0000-0000-0000-{n:012d}")
+        sel.set("startPosition", str(start))
+        sel.set("endPosition", str(end))
+        sel.set("creatingUser", user.get("guid"))
+        for code in codes:
+            coding = etree.SubElement(sel, f"{{{ns}}}Coding")
+            coding.set("guid", f"00000000-0000-0000-0001-{n:06d}{len(code):06d}")
+            coding.set("creatingUser", user.get("guid"))
+            etree.SubElement(coding, f"{{{ns}}}CodeRef").set("targetGUID", guid_of[code])
+
+
+def test_human_coding_in_the_exported_project_reads_back_as_gold(run_dir, tmp_path):
+    from upstreamnlp.themes import load_gold, validate
+    from upstreamnlp.themes.validation import read_run_assignments
+
+    exported = export_qdpx(run_dir, path=tmp_path / "project.qdpx")
+    with zipfile.ZipFile(exported) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    project = etree.fromstring(entries["project.qde"])
+    segments = pd.read_parquet(run_dir / "segments.parquet").set_index("segment_id")
+    p01_2, p02_2, p03_1 = (segments.loc[s] for s in ("P01#2", "P02#2", "P03#1"))
+    # a coder agrees on P01#2, codes a sentence inside P02#2 as grassroots/action, and
+    # marks P03#1 as fitting no theme; the run's own codings stay in the project
+    _code_as(
+        project,
+        "Coder A",
+        [
+            ("P01", int(p01_2.start_char), int(p01_2.end_char), ["prevention", "Upstream action"]),
+            (
+                "P02",
+                int(p02_2.start_char) + 5,
+                int(p02_2.end_char) - 5,
+                ["grassroots", "Upstream action"],
+            ),
+            (
+                "P03",
+                int(p03_1.start_char),
+                int(p03_1.end_char),
+                ["Other (no theme)", "Neither determinant nor action"],
+            ),
+        ],
+    )
+    entries["project.qde"] = etree.tostring(project, xml_declaration=True, encoding="UTF-8")
+    coded = tmp_path / "coded.qdpx"
+    with zipfile.ZipFile(coded, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    gold = load_gold(coded)
+    assert list(gold["doc_id"]) == ["P01", "P02", "P03"]  # the run's own codings left out
+    assert list(gold["theme"]) == ["prevention", "grassroots", "other"]
+    assert list(gold["determinant_or_action"]) == ["action", "action", "neither"]
+    assert set(gold["coder"]) == {"Coder A"}
+    assert gold["text"].iloc[0] == p01_2.text  # offsets into the project's (run's) texts
+    result = validate(read_run_assignments(run_dir), gold)
+    assert list(result.matches["segment_id"]) == ["P01#2", "P02#2", "P03#1"]
+    assert result.theme.confusion.loc["grassroots", "social_determinants"] == 1
+    assert result.theme.accuracy == pytest.approx(1 / 3)  # P03#1: the run said prevention
+    # the same project is a coded sample to learn from: its texts are the run's own
+    from upstreamnlp.corpus.model import Corpus
+    from upstreamnlp.themes.supervised import coded_passage_texts, load_coded_sample
+
+    sample = load_coded_sample(coded, ["prevention", "grassroots", "social_determinants"])
+    corpus = Corpus.from_parquet(run_dir / "segments.parquet")
+    assert coded_passage_texts(sample, corpus)[:2] == [p01_2.text, p02_2.text[5:-5]]

@@ -377,3 +377,33 @@ def test_coded_passages_learn_from_the_segment_they_were_quoted_from():
     )
     texts = list(frame["text"])
     assert segment_texts(coded, frame, texts, fallback=["?"] * 4) == texts[1:]
+
+
+def test_codings_made_in_the_runs_own_qda_project_match_on_the_runs_offsets():
+    from upstreamnlp.corpus.model import Corpus
+
+    _, _, (new_doc, rebuilt) = _renamed_transcript()
+    assignments = Corpus([new_doc], rebuilt).segments_frame()
+    assignments["theme"] = [
+        "other",
+        "social_determinants",
+        "grassroots",
+        "population",
+        "prevention",
+    ]
+    # selections made in project.qdpx: offsets into the de-identified text, no segment_id
+    qda = pd.DataFrame(
+        {
+            "doc_id": "T",
+            "start_char": [s.start_char + 3 for s in rebuilt[2:]],
+            "end_char": [s.end_char - 3 for s in rebuilt[2:]],
+            "theme": ["grassroots", "population", "prevention"],
+            "offsets": "run",
+        }
+    )
+    result = validate(assignments, qda)
+    assert list(result.matches["segment_id"]) == ["T#3", "T#4", "T#5"]
+    assert result.theme.kappa == pytest.approx(1.0)
+    # the same offsets read as the original documents' land on other turns
+    as_original = validate(assignments, qda.drop(columns=["offsets"]))
+    assert list(as_original.matches["segment_id"]) != ["T#3", "T#4", "T#5"]

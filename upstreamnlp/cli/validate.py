@@ -20,7 +20,8 @@ def validate_command(
         "--gold",
         help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action], "
         "offsets into the original documents (before de-identification); a filled-in "
-        "`upstreamnlp sample` file works too (matched by segment_id).",
+        "`upstreamnlp sample` file (matched by segment_id) or the run's project.qdpx coded in "
+        "NVivo/ATLAS.ti/MAXQDA and exported again works too.",
     ),
     by: list[str] | None = typer.Option(
         None,

@@ -38,7 +38,13 @@ DA_CODES = {
         "Determinant and action",
         "The passage describes both a determinant and action on it.",
     ),
+    "neither": (
+        "Neither determinant nor action",
+        "The passage describes neither (e.g. off-topic talk).",
+    ),
 }
+# a code for human coders only: the passage fits no theme (validate reads it as "other")
+OTHER_CODE = ("Other (no theme)", "For coders: the passage fits no theme of the codebook.")
 # Metadata keys that are bookkeeping, not case variables.
 _SKIP_VARIABLES = {"metadata_json", "text", "source", "file"}
 
@@ -194,6 +200,10 @@ def export_qdpx(
             el.set("color", theme.color)
         _sub(el, "Description").text = f"{theme.description}\nTheme id: {theme.id}"
         code_guid[theme.id], code_name[theme.id] = theme.guid, theme.name
+    if themes:  # coders mark passages that fit no theme with it (themes.qda_coding)
+        name, description = OTHER_CODE
+        el = _sub(codes, "Code", guid=guid("code", "other"), name=name, isCodable="true")
+        _sub(el, "Description").text = f"{description}\nTheme id: other"
     for theme_id in run.theme_ids():
         if theme_id not in known:
             code_guid[theme_id] = guid("code", theme_id)

@@ -557,7 +557,8 @@ def load_coded_sample(path: str | Path, theme_ids: Sequence[str]) -> pd.DataFram
             path=path,
             fix="code passages of at least two themes (ideally 20+ per theme) to learn from",
         )
-    keep = [c for c in ("segment_id", "doc_id", "start_char", "end_char", "theme") if c in gold]
+    located = ("segment_id", "doc_id", "start_char", "end_char", "offsets", "theme")
+    keep = [c for c in located if c in gold]
     if "determinant_or_action" in gold.columns:
         keep.append("determinant_or_action")
     return gold[keep].reset_index(drop=True)
@@ -635,6 +636,7 @@ def coded_passage_texts(
     onto the de-identified text (``SourceOffsetMap``: exact when ``raw_corpus``, the corpus
     before de-identification, is given)."""
     from upstreamnlp.preprocess.deidentify import SourceOffsetMap
+    from upstreamnlp.themes.qda_coding import RUN_OFFSETS
 
     documents = {d.id: d for d in corpus.documents}
     segments = {s.id: s for s in corpus.segments}
@@ -654,8 +656,9 @@ def coded_passage_texts(
                 where=f"line {i + 2}",
                 fix="code passages of the run's own documents (doc_id as in segments.parquet)",
             )
-        start = to_run(doc_id, int(row.start_char), "start")
-        end = to_run(doc_id, int(row.end_char), "end")
+        start, end = int(row.start_char), int(row.end_char)
+        if getattr(row, "offsets", None) != RUN_OFFSETS:  # else already the run's own
+            start, end = to_run(doc_id, start, "start"), to_run(doc_id, end, "end")
         if start >= len(document.text) or end <= start:
             raise UpstreamError(
                 f"offsets {row.start_char}-{row.end_char} lie outside document {doc_id!r} "
@@ -677,7 +680,12 @@ def segment_texts(
     a passage that overlaps no segment keeps its ``fallback`` text. The
     determinant/action labeller learns from these: it labels segments, and a cause told
     inside a segment about action reads differently from the same sentence alone."""
-    from upstreamnlp.themes.validation import in_source_offsets, locate_by_segment, match_passages
+    from upstreamnlp.themes.validation import (
+        in_source_offsets,
+        locate_by_segment,
+        locate_run_offsets,
+        match_passages,
+    )
 
     if len(segments) != len(texts) or len(coded) != len(fallback):
         raise ValueError(
@@ -685,11 +693,15 @@ def segment_texts(
             f"{len(coded)} passages for {len(fallback)} fallback texts; give one of each"
         )
     # as in validate: coded offsets are the original documents', or a named segment's
+    own = segments[["segment_id", "doc_id", "start_char", "end_char"]].copy()
+    own["doc_id"] = own["doc_id"].astype(str)
     frame = in_source_offsets(segments)
     frame = frame[["segment_id", "doc_id", "start_char", "end_char"]].copy()
     frame["doc_id"] = frame["doc_id"].astype(str)
-    located = [c for c in ("segment_id", "doc_id", "start_char", "end_char") if c in coded]
-    passages = locate_by_segment(coded[located].copy(), frame)
+    columns = ("segment_id", "doc_id", "start_char", "end_char", "offsets")
+    passages = coded[[c for c in columns if c in coded]].copy()
+    passages["doc_id"] = passages["doc_id"].astype(str)
+    passages = locate_by_segment(locate_run_offsets(passages, own), frame)
     passages["doc_id"] = passages["doc_id"].astype(str)
     matched = match_passages(frame, passages)["segment_id"]
     position = {str(sid): i for i, sid in enumerate(frame["segment_id"])}

@@ -199,6 +199,29 @@ def locate_by_segment(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.D
     return out
 
 
+def locate_run_offsets(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Passages whose offsets are into the run's own de-identified texts (``offsets`` =
+    ``run``: codings read back from the run's REFI-QDA project) get the ``segment_id`` of
+    the segment they overlap most there, so that ``locate_by_segment`` places them.
+    ``assignments`` must still hold the run's own offsets."""
+    if "offsets" not in passages.columns or passages.empty:
+        return passages
+    from upstreamnlp.themes.qda_coding import RUN_OFFSETS
+
+    own = passages["offsets"].astype(str) == RUN_OFFSETS
+    if not own.any():
+        return passages
+    out = passages.copy()
+    if "segment_id" not in out.columns:
+        out["segment_id"] = None
+    out["segment_id"] = out["segment_id"].astype(object)
+    spans = out.loc[own, ["doc_id", "start_char", "end_char"]].copy()
+    spans["doc_id"] = spans["doc_id"].astype(str)
+    found = match_passages(assignments, spans.reset_index(drop=True))["segment_id"].to_numpy()
+    out.loc[own, "segment_id"] = found
+    return out
+
+
 def _by_segment_id(assignments: pd.DataFrame) -> pd.DataFrame:
     """One row per segment, indexed by its id as text."""
     unique = assignments.drop_duplicates("segment_id")
@@ -382,16 +405,19 @@ def validate(
     )
     _require(gold, GOLD_COLUMNS, "gold coding")
     assignments["doc_id"] = assignments["doc_id"].astype(str)
-    # one frame of reference: the original documents' offsets, which coders quote
-    assignments = in_source_offsets(assignments)
     gold = gold.copy()
     gold["doc_id"] = gold["doc_id"].astype(str)
+    # one frame of reference: the original documents' offsets, which coders quote (codings
+    # made in the run's own QDA project are placed by their segment first)
+    run_offsets = assignments
+    gold = locate_run_offsets(gold, run_offsets)
+    assignments = in_source_offsets(assignments)
     matches = match_passages(assignments, locate_by_segment(gold, assignments))
     notes = []
     n_excluded = 0
     if training is not None and len(training):
         _require(training, ["doc_id", "start_char", "end_char"], "training passages")
-        training = locate_by_segment(training, assignments)
+        training = locate_by_segment(locate_run_offsets(training, run_offsets), assignments)
         seen = overlaps_training(
             matches, training, assignments[["segment_id", "start_char", "end_char"]]
         )
@@ -453,14 +479,23 @@ def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.Da
     """Read a gold coding: a CSV with doc_id, start_char, end_char, theme
     [, determinant_or_action], or a filled-in coding sample (``gold_theme``,
     ``gold_determinant_or_action``) as CSV or as the .docx coding sheet
-    (``upstreamnlp sample --out FILE.docx``); rows left uncoded are dropped.
+    (``upstreamnlp sample --out FILE.docx``); rows left uncoded are dropped; or the run's
+    REFI-QDA project coded in NVivo, ATLAS.ti, MAXQDA or QualCoder and exported again
+    (``.qdpx``; ``themes.qda_coding``), whose offsets are the run's own.
 
     Offsets must be numbers and determinant/action labels one of determinant, action,
     both, neither (or empty). Theme labels are checked against ``theme_ids`` (plus
-    ``other``/``none``) when given; a .docx sheet brings its own codebook's ids."""
+    ``other``/``none``) when given; a .docx sheet or a project brings its codebook's ids."""
     path = Path(path)
     if not path.exists():
         raise UpstreamError("gold coding file not found", path=path, fix="check the --gold path")
+    if path.suffix.lower() == ".qdpx":
+        from upstreamnlp.themes.qda_coding import read_qdpx_coding
+
+        gold, project_ids = read_qdpx_coding(path)
+        return _check_gold(
+            gold, path, "coded selection", theme_ids if theme_ids is not None else project_ids
+        )
     if path.suffix.lower() == ".docx":
         from upstreamnlp.themes.coding_sheet import read_coding_sheet
 
