@@ -87,7 +87,18 @@ def prepare(overrides: list[str] | None = None) -> dict:
     frame = corpus.segments_frame().set_index("segment_id").loc[segment_ids].reset_index()
     return {
         "config": config,
-        "segments": frame[["segment_id", "doc_id", "start_char", "end_char"]],
+        # offsets in the de-identified text and (source_*) in the original documents,
+        # which the gold coding quotes: validate matches on the latter, as in a run
+        "segments": frame[
+            [
+                "segment_id",
+                "doc_id",
+                "start_char",
+                "end_char",
+                "source_start_char",
+                "source_end_char",
+            ]
+        ],
         "texts": texts,
         "tokens": tokens,
         "model": model,
