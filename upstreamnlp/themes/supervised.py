@@ -680,29 +680,20 @@ def segment_texts(
     a passage that overlaps no segment keeps its ``fallback`` text. The
     determinant/action labeller learns from these: it labels segments, and a cause told
     inside a segment about action reads differently from the same sentence alone."""
-    from upstreamnlp.themes.validation import (
-        in_source_offsets,
-        locate_by_segment,
-        locate_run_offsets,
-        match_passages,
-    )
+    from upstreamnlp.themes.validation import in_original_offsets, match_passages
 
     if len(segments) != len(texts) or len(coded) != len(fallback):
         raise ValueError(
             f"segment_texts: {len(segments)} segments for {len(texts)} texts and "
             f"{len(coded)} passages for {len(fallback)} fallback texts; give one of each"
         )
-    # as in validate: coded offsets are the original documents', or a named segment's
-    own = segments[["segment_id", "doc_id", "start_char", "end_char"]].copy()
-    own["doc_id"] = own["doc_id"].astype(str)
-    frame = in_source_offsets(segments)
-    frame = frame[["segment_id", "doc_id", "start_char", "end_char"]].copy()
-    frame["doc_id"] = frame["doc_id"].astype(str)
-    columns = ("segment_id", "doc_id", "start_char", "end_char", "offsets")
-    passages = coded[[c for c in columns if c in coded]].copy()
+    # as in validate: one frame of reference, the original documents' offsets
+    located = ("segment_id", "doc_id", "start_char", "end_char")
+    frame = segments[[c for c in segments.columns if c in located or c.startswith("source_")]]
+    passages = coded[[c for c in (*located, "offsets") if c in coded]].copy()
+    frame = frame.assign(doc_id=frame["doc_id"].astype(str))
     passages["doc_id"] = passages["doc_id"].astype(str)
-    passages = locate_by_segment(locate_run_offsets(passages, own), frame)
-    passages["doc_id"] = passages["doc_id"].astype(str)
+    frame, passages = in_original_offsets(frame, passages)
     matched = match_passages(frame, passages)["segment_id"]
     position = {str(sid): i for i, sid in enumerate(frame["segment_id"])}
     return [

@@ -222,6 +222,19 @@ def locate_run_offsets(passages: pd.DataFrame, assignments: pd.DataFrame) -> pd.
     return out
 
 
+def in_original_offsets(
+    assignments: pd.DataFrame, *passages: pd.DataFrame
+) -> tuple[pd.DataFrame, ...]:
+    """``assignments`` (or segments) and each frame of coded ``passages`` in one frame of
+    reference, the original documents' offsets, which a coder quotes: a passage from the
+    run's own QDA project is placed by the segment it overlaps in the run's text, a
+    passage naming a segment (a coding sheet) takes that segment's original offsets, any
+    other is already in original offsets."""
+    source = in_source_offsets(assignments)
+    placed = [locate_by_segment(locate_run_offsets(p, assignments), source) for p in passages]
+    return (source, *placed)
+
+
 def _by_segment_id(assignments: pd.DataFrame) -> pd.DataFrame:
     """One row per segment, indexed by its id as text."""
     unique = assignments.drop_duplicates("segment_id")
@@ -407,17 +420,15 @@ def validate(
     assignments["doc_id"] = assignments["doc_id"].astype(str)
     gold = gold.copy()
     gold["doc_id"] = gold["doc_id"].astype(str)
-    # one frame of reference: the original documents' offsets, which coders quote (codings
-    # made in the run's own QDA project are placed by their segment first)
-    run_offsets = assignments
-    gold = locate_run_offsets(gold, run_offsets)
-    assignments = in_source_offsets(assignments)
-    matches = match_passages(assignments, locate_by_segment(gold, assignments))
+    if training is not None and len(training):
+        _require(training, ["doc_id", "start_char", "end_char"], "training passages")
+        assignments, gold, training = in_original_offsets(assignments, gold, training)
+    else:
+        assignments, gold = in_original_offsets(assignments, gold)
+    matches = match_passages(assignments, gold)
     notes = []
     n_excluded = 0
     if training is not None and len(training):
-        _require(training, ["doc_id", "start_char", "end_char"], "training passages")
-        training = locate_by_segment(locate_run_offsets(training, run_offsets), assignments)
         seen = overlaps_training(
             matches, training, assignments[["segment_id", "start_char", "end_char"]]
         )
@@ -703,27 +714,21 @@ def read_run_assignments(run_dir: Path, need_text: bool = False) -> pd.DataFrame
     wanted = [c for c in ("start_char", "end_char") if c not in assignments.columns]
     if need_text and "text" not in assignments.columns:
         wanted.append("text")
-    if wanted:
-        segments_path = run_dir / "segments.parquet"
-        if not segments_path.exists():
-            raise UpstreamError(
-                f"assignments.csv lacks {wanted} and there is no segments.parquet",
-                path=run_dir,
-                fix="re-run the pipeline so the run folder is complete",
-            )
-        segments = pd.read_parquet(segments_path)
-        segments["segment_id"] = segments["segment_id"].astype(str)
-        assignments = assignments.merge(
-            segments[["segment_id", *wanted]], on="segment_id", how="left"
-        )
-    # where each segment lay before de-identification (runs written since 2026-12)
+    # and where each segment lay before de-identification, when the run kept it
     source = [c for c in SOURCE_OFFSETS if c not in assignments.columns]
     segments_path = run_dir / "segments.parquet"
-    if source and segments_path.exists():
+    if wanted and not segments_path.exists():
+        raise UpstreamError(
+            f"assignments.csv lacks {wanted} and there is no segments.parquet",
+            path=run_dir,
+            fix="re-run the pipeline so the run folder is complete",
+        )
+    if (wanted or source) and segments_path.exists():
         segments = pd.read_parquet(segments_path)
-        if all(c in segments.columns for c in source):
-            segments["segment_id"] = segments["segment_id"].astype(str)
+        segments["segment_id"] = segments["segment_id"].astype(str)
+        wanted += [c for c in source if c in segments.columns]
+        if wanted:
             assignments = assignments.merge(
-                segments[["segment_id", *source]], on="segment_id", how="left"
+                segments[["segment_id", *wanted]], on="segment_id", how="left"
             )
     return assignments
