@@ -290,12 +290,8 @@ def _renamed_transcript():
     return original, segments, rebuild_document(original, segments, replacements, {})
 
 
-def test_gold_coded_on_the_original_transcript_matches_after_names_are_replaced():
-    original, segments, (new_doc, rebuilt) = _renamed_transcript()
-    assert rebuilt[3].start_char - segments[3].start_char == 70  # 10 x (10 - 3)
-    assert [(s.source_start_char, s.source_end_char) for s in rebuilt] == [
-        (s.start_char, s.end_char) for s in segments
-    ]
+def _renamed_run(new_doc, rebuilt) -> pd.DataFrame:
+    """The renamed transcript's segments as a run's assignments, one theme per turn."""
     from upstreamnlp.corpus.model import Corpus
 
     assignments = Corpus([new_doc], rebuilt).segments_frame()
@@ -306,6 +302,16 @@ def test_gold_coded_on_the_original_transcript_matches_after_names_are_replaced(
         "population",
         "prevention",
     ]
+    return assignments
+
+
+def test_gold_coded_on_the_original_transcript_matches_after_names_are_replaced():
+    original, segments, (new_doc, rebuilt) = _renamed_transcript()
+    assert rebuilt[3].start_char - segments[3].start_char == 70  # 10 x (10 - 3)
+    assert [(s.source_start_char, s.source_end_char) for s in rebuilt] == [
+        (s.start_char, s.end_char) for s in segments
+    ]
+    assignments = _renamed_run(new_doc, rebuilt)
     # the coder quotes the original transcript: offsets of turns 2-5 in the original text
     gold = pd.DataFrame(
         {
@@ -330,16 +336,7 @@ def test_gold_coded_on_the_original_transcript_matches_after_names_are_replaced(
 
 def test_a_coding_sheet_row_is_matched_to_its_own_segment():
     _, _, (new_doc, rebuilt) = _renamed_transcript()
-    from upstreamnlp.corpus.model import Corpus
-
-    assignments = Corpus([new_doc], rebuilt).segments_frame()
-    assignments["theme"] = [
-        "other",
-        "social_determinants",
-        "grassroots",
-        "population",
-        "prevention",
-    ]
+    assignments = _renamed_run(new_doc, rebuilt)
     # a filled-in `upstreamnlp sample` file: the run's segment_id and its (de-identified)
     # offsets, which lie 70 characters after the same turn in the original transcript
     sheet = assignments.loc[[2, 4], ["segment_id", "doc_id", "start_char", "end_char"]].copy()
@@ -363,11 +360,10 @@ def test_a_coding_sheet_row_is_matched_to_its_own_segment():
 
 
 def test_coded_passages_learn_from_the_segment_they_were_quoted_from():
-    from upstreamnlp.corpus.model import Corpus
     from upstreamnlp.themes.supervised import segment_texts
 
     _, segments, (new_doc, rebuilt) = _renamed_transcript()
-    frame = Corpus([new_doc], rebuilt).segments_frame()
+    frame = _renamed_run(new_doc, rebuilt)
     coded = pd.DataFrame(
         {
             "doc_id": "T",
@@ -380,17 +376,8 @@ def test_coded_passages_learn_from_the_segment_they_were_quoted_from():
 
 
 def test_codings_made_in_the_runs_own_qda_project_match_on_the_runs_offsets():
-    from upstreamnlp.corpus.model import Corpus
-
     _, _, (new_doc, rebuilt) = _renamed_transcript()
-    assignments = Corpus([new_doc], rebuilt).segments_frame()
-    assignments["theme"] = [
-        "other",
-        "social_determinants",
-        "grassroots",
-        "population",
-        "prevention",
-    ]
+    assignments = _renamed_run(new_doc, rebuilt)
     # selections made in project.qdpx: offsets into the de-identified text, no segment_id
     qda = pd.DataFrame(
         {
