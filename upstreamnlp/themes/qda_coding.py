@@ -8,7 +8,7 @@ user). A coded passage is one selection: its theme from a theme code (the code's
 description line ``Theme id: ...``, as the run's export writes it, or a code named like a
 theme id), its determinant/action label from one of the export's "Determinants or action"
 codes, and ``other`` from the export's "Other (no theme)" code. Codes of the coder's own
-making are left out. Offsets are the project's, i.e. into the run's de-identified texts,
+making are left out, and so is a selection that carries no theme code. Offsets are the project's, i.e. into the run's de-identified texts,
 so the rows say ``offsets: run`` and are matched to the run's segments as they stand.
 """
 
