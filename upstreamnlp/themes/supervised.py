@@ -680,7 +680,7 @@ def segment_texts(
     a passage that overlaps no segment keeps its ``fallback`` text. The
     determinant/action labeller learns from these: it labels segments, and a cause told
     inside a segment about action reads differently from the same sentence alone."""
-    from upstreamnlp.themes.validation import in_original_offsets, match_passages
+    from upstreamnlp.themes.validation import SOURCE_OFFSETS, in_original_offsets, match_passages
 
     if len(segments) != len(texts) or len(coded) != len(fallback):
         raise ValueError(
@@ -689,7 +689,7 @@ def segment_texts(
         )
     # as in validate: one frame of reference, the original documents' offsets
     located = ("segment_id", "doc_id", "start_char", "end_char")
-    frame = segments[[c for c in segments.columns if c in located or c.startswith("source_")]]
+    frame = segments[[c for c in segments.columns if c in (*located, *SOURCE_OFFSETS)]]
     passages = coded[[c for c in (*located, "offsets") if c in coded]].copy()
     frame = frame.assign(doc_id=frame["doc_id"].astype(str))
     passages["doc_id"] = passages["doc_id"].astype(str)
