@@ -178,3 +178,135 @@ def test_human_coding_in_the_exported_project_reads_back_as_gold(run_dir, tmp_pa
     sample = load_coded_sample(coded, ["prevention", "grassroots", "social_determinants"])
     corpus = Corpus.from_parquet(run_dir / "segments.parquet")
     assert coded_passage_texts(sample, corpus)[:2] == [p01_2.text, p02_2.text[5:-5]]
+
+
+def _exported(run_dir: Path, tmp_path: Path) -> tuple[dict[str, bytes], etree._Element]:
+    exported = export_qdpx(run_dir, path=tmp_path / "project.qdpx")
+    with zipfile.ZipFile(exported) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    return entries, etree.fromstring(entries["project.qde"])
+
+
+def _save(entries: dict[str, bytes], project: etree._Element, path: Path) -> Path:
+    entries = {**entries, "project.qde": etree.tostring(project, encoding="UTF-8")}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _selection(source, n: int, start: int, end: int, user: str | None, codes: list[str]):
+    """One PlainTextSelection; ``codes`` are (code guid, coding user or None) pairs."""
+    ns = "urn:QDA-XML:project:1.0"
+    sel = etree.SubElement(source, f"{{{ns}}}PlainTextSelection")
+    sel.set("guid", f"00000000-0000-0000-0002-{n:012d}")
+    sel.set("startPosition", str(start))
+    sel.set("endPosition", str(end))
+    if user:
+        sel.set("creatingUser", user)
+    for k, (code, coding_user) in enumerate(codes):
+        coding = etree.SubElement(sel, f"{{{ns}}}Coding")
+        coding.set("guid", f"00000000-0000-0000-0003-{n:06d}{k:06d}")
+        if coding_user:
+            coding.set("creatingUser", coding_user)
+        etree.SubElement(coding, f"{{{ns}}}CodeRef").set("targetGUID", code)
+
+
+def test_exported_project_names_a_coder_first(run_dir, tmp_path):
+    # QualCoder names its coder after an imported project's first user; were that the
+    # run's user, a coder's codings would read back as the run's own
+    _, project = _exported(run_dir, tmp_path)
+    names = [u.get("name") for u in project.iter("{urn:QDA-XML:project:1.0}User")]
+    assert names == ["coder", "upstreamnlp"]
+
+
+def test_coding_as_other_programs_write_it_reads_the_same(run_dir, tmp_path):
+    """The same human coding in the shapes QDA programs export: QualCoder (one selection
+    per code, texts with a byte-order mark, on Windows with CRLF line ends in `Sources/`),
+    ATLAS.ti (two coders in one selection), NVivo (no user named on the coding, the
+    determinant/action code on an overlapping span)."""
+    from upstreamnlp.themes import load_gold
+
+    ns = "urn:QDA-XML:project:1.0"
+    segments = pd.read_parquet(run_dir / "segments.parquet").set_index("segment_id")
+    p01_2, p02_2 = segments.loc["P01#2"], segments.loc["P02#2"]
+    a, b = "11111111-2222-3333-4444-00000000000a", "11111111-2222-3333-4444-00000000000b"
+
+    def project_with(add) -> tuple[dict, etree._Element]:
+        entries, project = _exported(run_dir, tmp_path)
+        users = project.find(f"{{{ns}}}Users")
+        for guid, name in ((a, "Coder A"), (b, "Coder B")):
+            etree.SubElement(users, f"{{{ns}}}User", guid=guid, name=name)
+        code = {c.get("name"): c.get("guid") for c in project.iter(f"{{{ns}}}Code")}
+        sources = {s.get("name"): s for s in project.iter(f"{{{ns}}}TextSource")}
+        add(code, sources)
+        return entries, project
+
+    PREVENTION, SOCIAL = "Upstream as prevention", "Action on the social determinants"
+    span1 = (int(p01_2.start_char), int(p01_2.end_char))
+    span2 = (int(p02_2.start_char), int(p02_2.end_char))
+
+    def qualcoder(code, sources):  # one selection per code, user on both
+        n = 0
+        for doc, span, codes in (
+            ("P01", span1, [PREVENTION, "Upstream action"]),
+            ("P02", span2, ["Upstream determinant", SOCIAL]),
+        ):
+            for name in codes:
+                n += 1
+                _selection(sources[doc], n, *span, a, [(code[name], a)])
+
+    entries, project = project_with(qualcoder)
+    gold = load_gold(_save(entries, project, tmp_path / "qualcoder.qdpx"))
+    assert list(gold["theme"]) == ["prevention", "social_determinants"]
+    assert list(gold["determinant_or_action"]) == ["action", "determinant"]
+    assert list(gold["text"]) == [p01_2.text, p02_2.text]
+    # the texts as QualCoder writes them: BOM; on Windows CRLF and (older) `Sources/`
+    for folder, line_end in (("sources/", "\n"), ("Sources/", "\r\n")):
+        moved = {
+            (folder + n.split("/", 1)[1] if n.startswith("sources/") else n): (
+                ("\ufeff" + d.decode("utf-8").replace("\n", line_end)).encode("utf-8")
+                if n.startswith("sources/")
+                else d
+            )
+            for n, d in entries.items()
+        }
+        again = load_gold(_save(moved, project, tmp_path / "windows.qdpx"))
+        assert list(again["text"]) == [p01_2.text, p02_2.text], folder
+        assert list(again["start_char"]) == list(gold["start_char"])
+
+    def atlas(code, sources):  # two coders in one selection, users on the codings
+        _selection(
+            sources["P01"],
+            1,
+            *span1,
+            a,
+            [
+                (code[PREVENTION], a),
+                (code["Upstream action"], a),
+                (code[SOCIAL], b),
+                (code["Upstream determinant"], b),
+            ],
+        )
+
+    entries, project = project_with(atlas)
+    gold = load_gold(_save(entries, project, tmp_path / "atlas.qdpx"))
+    columns = ["coder", "theme", "determinant_or_action"]
+    assert list(gold[columns].itertuples(index=False, name=None)) == [
+        ("Coder A", "prevention", "action"),
+        ("Coder B", "social_determinants", "determinant"),
+    ]
+
+    def nvivo(code, sources):  # no users; aspects on spans that overlap the theme's
+        start, end = span1
+        _selection(sources["P01"], 1, start, end, None, [(code[PREVENTION], None)])
+        _selection(sources["P01"], 2, start - 10, end - 5, None, [(code["Upstream action"], None)])
+        start, end = span2
+        _selection(sources["P02"], 3, start, end, None, [(code[SOCIAL], None)])
+        tail = (start + end) // 2 + 3  # covers less than half of the theme's span
+        _selection(sources["P02"], 4, tail, end, None, [(code["Upstream determinant"], None)])
+
+    entries, project = project_with(nvivo)
+    gold = load_gold(_save(entries, project, tmp_path / "nvivo.qdpx"))
+    assert list(gold["theme"]) == ["prevention", "social_determinants"]
+    assert list(gold["determinant_or_action"]) == ["action", ""]

@@ -6,7 +6,9 @@ folder with each document's de-identified text as UTF-8 ``<guid>.txt``. Every se
 run labelled with a theme (or as emergent) becomes a ``PlainTextSelection`` whose
 ``startPosition``/``endPosition`` are character offsets into that text, coded with the
 theme's code. GUIDs are uuid5 of stable ids and zip entries carry a fixed timestamp, so
-re-running the export gives identical bytes.
+re-running the export gives identical bytes. The project's users are ``coder`` (first,
+for the person who codes it: QualCoder names its coder after an imported project's first
+user) and ``upstreamnlp``, who made the run's codings.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from upstreamnlp.themes.codebook import GUID_NAMESPACE, QDC_NAMESPACE, Codebook,
 
 PROJECT_NAMESPACE = "urn:QDA-XML:project:1.0"
 USER_NAME = "upstreamnlp"
+# the person who codes the project: listed first, because QualCoder names its coder after
+# the first user of an imported project (else a coder's codings would carry USER_NAME and
+# read back as the run's own; themes/qda_coding.py)
+CODER_NAME = "coder"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 DA_CODES = {
     "determinant": (
@@ -186,6 +192,7 @@ def export_qdpx(
         creatingUserGUID=user_guid,
     )
     users = _sub(root, "Users")
+    _sub(users, "User", guid=guid("user", CODER_NAME), name=CODER_NAME)
     _sub(users, "User", guid=user_guid, name=USER_NAME)
 
     # Codes: themes, emergent topics, then determinant/action under one parent.

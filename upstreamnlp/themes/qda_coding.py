@@ -4,12 +4,27 @@ with the codebook's codes, exports the project again, and gives that file to ``v
 --gold`` or ``theme_mapping.coded_sample``.
 
 Only codings made by someone other than upstreamnlp count (the run's own codings carry its
-user). A coded passage is one selection: its theme from a theme code (the code's
-description line ``Theme id: ...``, as the run's export writes it, or a code named like a
-theme id), its determinant/action label from one of the export's "Determinants or action"
-codes, and ``other`` from the export's "Other (no theme)" code. Codes of the coder's own
-making are left out, and so is a selection that carries no theme code. Offsets are the project's, i.e. into the run's de-identified texts,
-so the rows say ``offsets: run`` and are matched to the run's segments as they stand.
+user). A coded passage is one coder's span of a source coded with a theme: its theme from
+a theme code (the code's description line ``Theme id: ...``, as the run's export writes
+it), ``other`` from the export's "Other (no theme)" code, and its determinant/action
+label from one of the export's "Determinants or action" codes put by the same coder on
+the same span, or on the span that covers most of it (at least half). Programs write
+codings differently, and all these shapes read the same:
+
+- one selection holding all of a coder's codes (NVivo, ATLAS.ti), or one selection per
+  code at the same position (QualCoder's export);
+- several coders' codings in one selection (ATLAS.ti): one passage per coder;
+- the user named on the ``Coding`` or only on the selection, or nowhere (NVivo);
+- the texts in ``sources/`` or ``Sources/``, with or without a byte-order mark, with
+  Windows line ends (positions count a line end as one character, as in the run's text).
+
+Codes of the coder's own making are left out, and so is a span that carries no theme
+code. Offsets are the project's, i.e. into the run's de-identified texts, so the rows say
+``offsets: run`` and are matched to the run's segments as they stand.
+
+QualCoder names its coder after the first user of an imported project; the run's export
+lists a user ``coder`` first for that reason (``report.qdpx.CODER_NAME``). A coder who
+codes under the name ``upstreamnlp`` cannot be told from the run and is left out.
 """
 
 from __future__ import annotations
@@ -34,18 +49,48 @@ RUN_OFFSETS = "run"
 _THEME_ID = re.compile(r"^\s*Theme id:\s*(\S+)\s*$", re.MULTILINE)
 
 
+def _source_text(files: dict[str, bytes], plain_text_path: str) -> str:
+    """A source's plain text from the archive: ``internal://NAME`` in ``sources/`` (any
+    case), a byte-order mark dropped, line ends as one ``\\n``."""
+    name = plain_text_path.split("://")[-1].lstrip("/")
+    data = files.get(("sources/" + name).lower())
+    if data is None:
+        return ""
+    text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _aspect_for(span: tuple[int, int], aspects: dict[tuple[int, int], str]) -> str:
+    """The determinant/action label a coder gave this span: on the same span, else on the
+    span that overlaps it most when that covers at least half of it; else ''."""
+    if span in aspects:
+        return aspects[span]
+    start, end = span
+    best, label = 0, ""
+    for (s, e), aspect in aspects.items():
+        overlap = min(end, e) - max(start, s)
+        if overlap > best:
+            best, label = overlap, aspect
+    return label if best * 2 >= end - start else ""
+
+
 def read_qdpx_coding(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """The human codings of a ``.qdpx`` project, one row per coded selection: doc_id (the
-    source's name), start_char, end_char, theme, determinant_or_action, coder, text,
-    offsets (``run``); and the theme ids the project's codes name. Selections coded with
-    two themes keep both rows; ``validation.load_gold`` checks the labels."""
+    """The human codings of a ``.qdpx`` project, one row per coder and coded span and
+    theme: doc_id (the source's name), start_char, end_char, theme,
+    determinant_or_action, coder, text, offsets (``run``); and the theme ids the
+    project's codes name. A span coded with two themes keeps both rows;
+    ``validation.load_gold`` checks the labels."""
     from lxml import etree
 
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
             root = etree.fromstring(archive.read("project.qde"))
-            files = {n: archive.read(n) for n in archive.namelist() if n.startswith("sources/")}
+            files = {
+                n.lower(): archive.read(n)
+                for n in archive.namelist()
+                if n.lower().startswith("sources/")
+            }
     except (zipfile.BadZipFile, KeyError, OSError, etree.XMLSyntaxError) as exc:
         raise UpstreamError(
             f"not a readable REFI-QDA project ({exc.__class__.__name__})",
@@ -66,31 +111,36 @@ def read_qdpx_coding(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
             themes[code.get("guid")] = found.group(1)
     rows = []
     for source in root.iter("{*}TextSource"):
-        text = files.get("sources/" + (source.get("plainTextPath") or "").split("://")[-1])
-        text = text.decode("utf-8") if text is not None else ""
+        text = _source_text(files, source.get("plainTextPath") or "")
+        # per coder: span -> theme ids (in order) and span -> determinant/action label
+        coded: dict[str, dict[tuple[int, int], list[str]]] = {}
+        aspect_of: dict[str, dict[tuple[int, int], str]] = {}
         for selection in source.iter("{*}PlainTextSelection"):
-            codings = [
-                (c.get("creatingUser") or selection.get("creatingUser"), ref.get("targetGUID"))
-                for c in selection.iter("{*}Coding")
-                for ref in c.iter("{*}CodeRef")
-            ]
-            codings = [(user, code) for user, code in codings if user not in ours]
-            if not codings:
-                continue
-            start = int(selection.get("startPosition"))
-            end = int(selection.get("endPosition"))
-            aspect = next((aspects[c] for _, c in codings if c in aspects), "")
-            coder = users.get(codings[0][0], codings[0][0] or "")
-            for _, code in codings:
-                if code in themes:
+            span = (int(selection.get("startPosition")), int(selection.get("endPosition")))
+            for coding in selection.iter("{*}Coding"):
+                user = coding.get("creatingUser") or selection.get("creatingUser") or ""
+                if user in ours:
+                    continue
+                for ref in coding.iter("{*}CodeRef"):
+                    code = ref.get("targetGUID")
+                    if code in aspects:
+                        aspect_of.setdefault(user, {}).setdefault(span, aspects[code])
+                    elif code in themes:
+                        found = coded.setdefault(user, {}).setdefault(span, [])
+                        if themes[code] not in found:
+                            found.append(themes[code])
+        for user, spans in coded.items():
+            for (start, end), theme_ids in sorted(spans.items()):
+                aspect = _aspect_for((start, end), aspect_of.get(user, {}))
+                for theme in theme_ids:
                     rows.append(
                         {
                             "doc_id": source.get("name"),
                             "start_char": start,
                             "end_char": end,
-                            "theme": themes[code],
+                            "theme": theme,
                             "determinant_or_action": aspect,
-                            "coder": coder,
+                            "coder": users.get(user, user),
                             "text": text[start:end],
                             "offsets": RUN_OFFSETS,
                         }
@@ -102,7 +152,9 @@ def read_qdpx_coding(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
             "the project holds no passage coded with a theme by a human coder",
             path=path,
             fix="code passages with the codebook's theme codes (and, optionally, a "
-            "'Determinants or action' code) in your QDA software, then export the project",
+            "'Determinants or action' code) in your QDA software, then export the project; "
+            f"codings made under the user name '{EXPORT_USER}' are the run's own and are "
+            "left out (in QualCoder, set your coder name in Settings before coding)",
         )
-    frame.index = range(1, len(frame) + 1)  # selection numbers, for error messages
+    frame.index = range(1, len(frame) + 1)  # passage numbers, for error messages
     return frame, sorted(set(themes.values()))
