@@ -224,9 +224,63 @@ def test_agreement_is_broken_down_by_the_groups_a_study_compares():
     # the groups add up to the whole
     assert table["n"].sum() == result.n_matched
     notes = " ".join(result.notes)
-    assert "no agreement by discipline: assignments have no column 'discipline'" in notes
+    assert (
+        "no agreement by discipline: neither the run nor the gold has a column 'discipline'"
+        in notes
+    )
     assert "fewer than 20 passages in (missing), public, researcher" in notes
     assert set(result.to_dict()["by_group"]) == {"role"}
+
+
+def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
+    # coders A and B code the same four passages of doc A/B with slightly different
+    # boundaries; B alone codes one more; a third, unnamed row has no coder
+    a_spans = [(0, 90), (100, 190), (200, 290), (0, 70)]
+    b_spans = [(5, 95), (110, 200), (200, 280), (0, 60), (150, 180)]
+    a_themes = ["prevention", "social_determinants", "other", "grassroots"]
+    b_themes = ["prevention", "population", "other", "grassroots", "social_determinants"]
+    a_det = ["action", "determinant", "neither", "action"]
+    b_det = ["action", "action", "neither", "", "determinant"]
+    docs = ["A", "A", "A", "B"]
+    gold = pd.DataFrame(
+        {
+            "doc_id": docs + [*docs, "A"],
+            "start_char": [s for s, _ in a_spans + b_spans],
+            "end_char": [e for _, e in a_spans + b_spans],
+            "theme": a_themes + b_themes,
+            "determinant_or_action": a_det + b_det,
+            "coder": ["A"] * 4 + ["B"] * 5,
+        }
+    )
+    result = validate(run_assignments(), gold)
+    # between the coders: the four passages both coded, paired by overlap (B's fifth,
+    # inside A's second passage but sharing less than the pair's, stays out)
+    pair = result.coders.iloc[0]
+    assert (pair["coder_a"], pair["coder_b"], pair["n"]) == ("A", "B", 4)
+    assert pair["theme_kappa"] == pytest.approx(cohen_kappa_score(a_themes, b_themes[:4]))
+    assert pair["theme_accuracy"] == pytest.approx(3 / 4)
+    assert pair["det_n"] == 3  # B left one aspect blank
+    assert pair["det_kappa"] == pytest.approx(cohen_kappa_score(a_det[:3], b_det[:3]))
+    # the run against each coder
+    by_coder = result.by_group["coder"].set_index("group")
+    assert list(by_coder["n"]) == [4, 5]
+    run_themes = ["prevention", "social_determinants", "other", "other"]  # emergent: other
+    assert by_coder.loc["A", "theme_kappa"] == pytest.approx(
+        cohen_kappa_score(a_themes, run_themes)
+    )
+    assert by_coder.loc["B", "theme_accuracy"] == pytest.approx(3 / 5)
+    assert "2 coders" in " ".join(result.notes)
+    data = result.to_dict()
+    assert data["coders"][0]["n"] == 4 and set(data["by_group"]) == {"coder"}
+    # one coder: nothing to compare
+    single = validate(run_assignments(), gold[gold["coder"] == "A"])
+    assert single.coders is None and single.by_group == {}
+    # the command line prints the table
+    run = fake_run(tmp_path)
+    gold.to_csv(tmp_path / "gold.csv", index=False)
+    out = CliRunner().invoke(app, ["validate", str(run), "--gold", str(tmp_path / "gold.csv")])
+    assert out.exit_code == 0, out.output
+    assert "agreement between coders" in out.output and "agreement by coder" in out.output
 
 
 def test_cli_validate_bad_gold_exits_2_with_the_reason(tmp_path):

@@ -70,6 +70,8 @@ def validate_command(
         _print_agreement("determinant_or_action", result.determinant_or_action)
     for column, groups in result.by_group.items():
         _print_groups(column, groups)
+    if result.coders is not None and len(result.coders):
+        _print_coders(result.coders)
     for note in result.notes:
         console.print(f"note: {note}")
     out = Path(run_dir) / "validation.json"
@@ -104,10 +106,33 @@ def _print_agreement(what: str, agreement) -> None:
     console.print(confusion)
 
 
-def _print_groups(column: str, groups) -> None:
-    def fmt(x) -> str:
-        return "-" if x != x else f"{x:.3f}"  # NaN: nothing coded for it
+def _fmt(x) -> str:
+    return "-" if x != x else f"{x:.3f}"  # NaN: nothing coded for it
 
+
+def _print_coders(coders) -> None:
+    table = Table(
+        "coder",
+        "coder",
+        "n (both coded)",
+        "theme kappa",
+        "n (det/action)",
+        "det/action kappa",
+        title="agreement between coders",
+    )
+    for row in coders.itertuples(index=False):
+        table.add_row(
+            str(row.coder_a),
+            str(row.coder_b),
+            str(row.n),
+            _fmt(row.theme_kappa),
+            str(row.det_n),
+            _fmt(row.det_kappa),
+        )
+    console.print(table)
+
+
+def _print_groups(column: str, groups) -> None:
     table = Table(
         column,
         "n",
@@ -121,9 +146,9 @@ def _print_groups(column: str, groups) -> None:
         table.add_row(
             str(row.group),
             str(row.n),
-            fmt(row.theme_kappa),
-            fmt(row.theme_accuracy),
+            _fmt(row.theme_kappa),
+            _fmt(row.theme_accuracy),
             str(row.det_n),
-            fmt(row.det_kappa),
+            _fmt(row.det_kappa),
         )
     console.print(table)

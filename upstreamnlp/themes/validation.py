@@ -130,6 +130,8 @@ class ValidationResult:
     n_excluded_training: int = 0
     # per metadata column (validate's ``by``): agreement within each of its groups
     by_group: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # with two or more coders in the gold: their agreement with each other (coder_agreement)
+    coders: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``validation.json`` holds)."""
@@ -141,6 +143,14 @@ class ValidationResult:
                 ]
                 for column, table in self.by_group.items()
             },
+            "coders": (
+                [
+                    {k: (_round(v) if isinstance(v, float) else v) for k, v in row.items()}
+                    for row in self.coders.to_dict("records")
+                ]
+                if self.coders is not None
+                else []
+            ),
             "n_gold": self.n_gold,
             "n_matched": self.n_matched,
             "n_unmatched": int(len(self.unmatched)),
@@ -376,6 +386,79 @@ def agreement_by_group(matched: pd.DataFrame, column: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
 
 
+CODER_COLUMNS = ("coder_a", "coder_b", *GROUP_COLUMNS[1:])
+
+
+def _coders(gold: pd.DataFrame) -> list[str]:
+    """The distinct coders a gold coding names (its ``coder`` column), in order."""
+    if "coder" not in gold.columns:
+        return []
+    names = gold["coder"].astype(object).where(gold["coder"].notna(), "").astype(str)
+    return [c for c in dict.fromkeys(names.str.strip()) if c]
+
+
+def _paired(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[int, int]]:
+    """Passages of two coders that are the same unit: same document, sharing at least half
+    of the shorter one's characters; each passage in one pair at most, largest overlaps
+    first. Returns (row of a, row of b) positions."""
+    candidates = []
+    for i, x in enumerate(a.itertuples(index=False)):
+        for j, y in enumerate(b.itertuples(index=False)):
+            if str(x.doc_id) != str(y.doc_id):
+                continue
+            overlap = min(x.end_char, y.end_char) - max(x.start_char, y.start_char)
+            shorter = min(x.end_char - x.start_char, y.end_char - y.start_char)
+            if overlap > 0 and 2 * overlap >= shorter:
+                candidates.append((-overlap, i, j))
+    used_a, used_b, pairs = set(), set(), []
+    for _, i, j in sorted(candidates):
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            pairs.append((i, j))
+    return sorted(pairs)
+
+
+def coder_agreement(gold: pd.DataFrame) -> pd.DataFrame:
+    """How far human coders agree with each other (NVivo's coding comparison, as Cohen's
+    kappa): for each pair of coders in ``gold``'s ``coder`` column, the passages both
+    coded (same document, sharing at least half of the shorter passage), with theme kappa
+    and accuracy, and determinant/action over the pairs both gave one. One row per pair
+    of coders (``CODER_COLUMNS``); no rows with fewer than two coders. This is the ceiling
+    to read the machine's agreement against."""
+    coders = _coders(gold)
+    frames = {
+        c: gold[gold["coder"].astype(str).str.strip() == c].reset_index(drop=True) for c in coders
+    }
+    rows = []
+    for n, first in enumerate(coders):
+        for second in coders[n + 1 :]:
+            a, b = frames[first], frames[second]
+            pairs = _paired(a, b)
+            row = {"coder_a": first, "coder_b": second, "n": len(pairs)}
+            row.update(theme_kappa=float("nan"), theme_accuracy=float("nan"))
+            row.update(det_n=0, det_kappa=float("nan"), det_accuracy=float("nan"))
+            if pairs:
+                left = a.iloc[[i for i, _ in pairs]].reset_index(drop=True)
+                right = b.iloc[[j for _, j in pairs]].reset_index(drop=True)
+                theme = agreement(
+                    left["theme"].astype(str).tolist(), right["theme"].astype(str).tolist()
+                )
+                row.update(theme_kappa=theme.kappa, theme_accuracy=theme.accuracy)
+                if "determinant_or_action" in gold.columns:
+                    # _aspect_agreement: the first coder's labels against the second's
+                    both = left.assign(
+                        run_determinant_or_action=right["determinant_or_action"].where(
+                            right["determinant_or_action"].astype(str).str.strip() != ""
+                        )
+                    )
+                    n_det, det = _aspect_agreement(both)
+                    if det is not None:
+                        row.update(det_n=n_det, det_kappa=det.kappa, det_accuracy=det.accuracy)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(CODER_COLUMNS))
+
+
 def validate(
     assignments: pd.DataFrame,
     gold: pd.DataFrame,
@@ -401,7 +484,10 @@ def validate(
 
     ``by``: metadata columns of ``assignments`` (role, discipline, ...) to break agreement
     down by (``by_group``, ``agreement_by_group``): if the machine is less reliable for
-    one group, comparing theme prevalence between groups partly compares its errors.
+    one group, comparing theme prevalence between groups partly compares its errors. A
+    column the gold has and the run has not (``coder``) is read from the gold. With two or
+    more coders in the gold's ``coder`` column, agreement is also broken down by coder and
+    ``coders`` holds the coders' agreement with each other (``coder_agreement``).
     """
     assignments = assignments.copy()
     if ("start_char" not in assignments or "end_char" not in assignments) and (
@@ -457,15 +543,26 @@ def validate(
     det = _aspect_agreement(matched)[1] if "determinant_or_action" in gold.columns else None
     if len(unmatched):
         notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
+    coders = None
+    if len(_coders(gold)) > 1:
+        by = [*by, "coder"]
+        coders = coder_agreement(gold)
+        notes.append(
+            f"{len(_coders(gold))} coders: the agreement above pools their passages; by "
+            "coder below, and between coders in 'coders'"
+        )
     by_group = {}
     for column in dict.fromkeys(by):
-        if column not in assignments.columns:
-            notes.append(f"no agreement by {column}: assignments have no column {column!r}")
+        if column in assignments.columns:
+            values = assignments.drop_duplicates("segment_id").set_index("segment_id")[column]
+            if column in matched.columns:  # a gold column of the same name: the run's wins
+                matched = matched.drop(columns=[column])
+            matched[column] = matched["segment_id"].map(values)
+        elif column not in matched.columns:
+            notes.append(
+                f"no agreement by {column}: neither the run nor the gold has a column {column!r}"
+            )
             continue
-        values = assignments.drop_duplicates("segment_id").set_index("segment_id")[column]
-        if column in matched.columns:  # a gold column of the same name: the run's wins
-            matched = matched.drop(columns=[column])
-        matched[column] = matched["segment_id"].map(values)
         by_group[column] = agreement_by_group(matched, column)
         small = by_group[column].loc[by_group[column]["n"] < SMALL_GROUP, "group"].tolist()
         if small:
@@ -483,6 +580,7 @@ def validate(
         notes=notes,
         n_excluded_training=n_excluded,
         by_group=by_group,
+        coders=coders,
     )
 
 
