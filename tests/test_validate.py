@@ -238,7 +238,7 @@ def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
     a_spans = [(0, 90), (100, 190), (200, 290), (0, 70)]
     b_spans = [(5, 95), (110, 200), (200, 280), (0, 60), (150, 180)]
     a_themes = ["prevention", "social_determinants", "other", "grassroots"]
-    b_themes = ["prevention", "population", "other", "grassroots", "social_determinants"]
+    b_themes = ["prevention", "population", "none", "grassroots", "social_determinants"]
     a_det = ["action", "determinant", "neither", "action"]
     b_det = ["action", "action", "neither", "", "determinant"]
     docs = ["A", "A", "A", "B"]
@@ -257,7 +257,9 @@ def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
     # inside A's second passage but sharing less than the pair's, stays out)
     pair = result.coders.iloc[0]
     assert (pair["coder_a"], pair["coder_b"], pair["n"]) == ("A", "B", 4)
-    assert pair["theme_kappa"] == pytest.approx(cohen_kappa_score(a_themes, b_themes[:4]))
+    # B says "none" where A says "other": the same (no theme)
+    b_as_a = ["other" if t == "none" else t for t in b_themes[:4]]
+    assert pair["theme_kappa"] == pytest.approx(cohen_kappa_score(a_themes, b_as_a))
     assert pair["theme_accuracy"] == pytest.approx(3 / 4)
     assert pair["det_n"] == 3  # B left one aspect blank
     assert pair["det_kappa"] == pytest.approx(cohen_kappa_score(a_det[:3], b_det[:3]))

@@ -401,15 +401,17 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[int, int]]:
     """Passages of two coders that are the same unit: same document, sharing at least half
     of the shorter one's characters; each passage in one pair at most, largest overlaps
     first. Returns (row of a, row of b) positions."""
+    b_by_doc = {d: part for d, part in b.groupby(b["doc_id"].astype(str), sort=False)}
     candidates = []
     for i, x in enumerate(a.itertuples(index=False)):
-        for j, y in enumerate(b.itertuples(index=False)):
-            if str(x.doc_id) != str(y.doc_id):
-                continue
-            overlap = min(x.end_char, y.end_char) - max(x.start_char, y.start_char)
-            shorter = min(x.end_char - x.start_char, y.end_char - y.start_char)
-            if overlap > 0 and 2 * overlap >= shorter:
-                candidates.append((-overlap, i, j))
+        part = b_by_doc.get(str(x.doc_id))
+        if part is None:
+            continue
+        start, end = part["start_char"].to_numpy(), part["end_char"].to_numpy()
+        overlap = np.minimum(end, x.end_char) - np.maximum(start, x.start_char)
+        shorter = np.minimum(end - start, x.end_char - x.start_char)
+        for k in np.flatnonzero((overlap > 0) & (2 * overlap >= shorter)):
+            candidates.append((-int(overlap[k]), i, b.index.get_loc(part.index[k])))
     used_a, used_b, pairs = set(), set(), []
     for _, i, j in sorted(candidates):
         if i not in used_a and j not in used_b:
@@ -441,8 +443,9 @@ def coder_agreement(gold: pd.DataFrame) -> pd.DataFrame:
             if pairs:
                 left = a.iloc[[i for i, _ in pairs]].reset_index(drop=True)
                 right = b.iloc[[j for _, j in pairs]].reset_index(drop=True)
-                theme = agreement(
-                    left["theme"].astype(str).tolist(), right["theme"].astype(str).tolist()
+                theme = agreement(  # "none" and "other" both mean no theme
+                    left["theme"].astype(str).replace({"none": OTHER}).tolist(),
+                    right["theme"].astype(str).replace({"none": OTHER}).tolist(),
                 )
                 row.update(theme_kappa=theme.kappa, theme_accuracy=theme.accuracy)
                 if "determinant_or_action" in gold.columns:
@@ -538,17 +541,20 @@ def validate(
     if OTHER in gold_themes:
         run_theme = run_theme.where(~run_theme.isin(RUN_OTHER_LABELS), OTHER)
         notes.append("run labels none/emergent/mixed counted as 'other'")
+        # a coding that also says "none" (one coder's word for it) means the same
+        matched["theme"] = matched["theme"].astype(str).replace({"none": OTHER})
     matched["run_theme"] = run_theme
     theme = agreement(matched["theme"].astype(str).tolist(), run_theme.tolist())
     det = _aspect_agreement(matched)[1] if "determinant_or_action" in gold.columns else None
     if len(unmatched):
         notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
     coders = None
-    if len(_coders(gold)) > 1:
+    n_coders = len(_coders(gold))
+    if n_coders > 1:
         by = [*by, "coder"]
         coders = coder_agreement(gold)
         notes.append(
-            f"{len(_coders(gold))} coders: the agreement above pools their passages; by "
+            f"{n_coders} coders: the agreement above pools their passages; by "
             "coder below, and between coders in 'coders'"
         )
     by_group = {}
