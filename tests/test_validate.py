@@ -283,6 +283,17 @@ def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
     out = CliRunner().invoke(app, ["validate", str(run), "--gold", str(tmp_path / "gold.csv")])
     assert out.exit_code == 0, out.output
     assert "agreement between coders" in out.output and "agreement by coder" in out.output
+    # each coder in a file of their own (as two filled-in coding sheets would be)
+    for coder, name in (("A", "anna"), ("B", "ben")):
+        gold[gold["coder"] == coder].drop(columns="coder").to_csv(tmp_path / f"{name}.csv")
+    args = ["validate", str(run), "--gold", str(tmp_path / "anna.csv")]
+    out = CliRunner().invoke(app, [*args, "--gold", str(tmp_path / "ben.csv")])
+    assert out.exit_code == 0, out.output
+    data = json.loads((run / "validation.json").read_text())
+    assert [(c["coder_a"], c["coder_b"], c["n"]) for c in data["coders"]] == [("anna", "ben", 4)]
+    assert data["coders"][0]["theme_kappa"] == pytest.approx(pair["theme_kappa"], abs=1e-4)
+    assert [g["group"] for g in data["by_group"]["coder"]] == ["anna", "ben"]
+    assert data["gold"] == [str(tmp_path / "anna.csv"), str(tmp_path / "ben.csv")]
 
 
 def test_cli_validate_bad_gold_exits_2_with_the_reason(tmp_path):

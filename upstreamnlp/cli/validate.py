@@ -15,13 +15,14 @@ from upstreamnlp.cli._app import app, console, handle_errors
 @handle_errors
 def validate_command(
     run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
-    gold: Path = typer.Option(
+    gold: list[Path] = typer.Option(
         ...,
         "--gold",
         help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action], "
         "offsets into the original documents (before de-identification); a filled-in "
         "`upstreamnlp sample` file (matched by segment_id) or the run's project.qdpx coded in "
-        "NVivo/ATLAS.ti/MAXQDA and exported again works too.",
+        "NVivo/ATLAS.ti/MAXQDA and exported again works too. Repeat it for several coders "
+        "(each file's name names its coder).",
     ),
     by: list[str] | None = typer.Option(
         None,
@@ -38,15 +39,17 @@ def validate_command(
     Example: upstreamnlp validate runs/demo --gold corpora/demo/gold_coding.csv
 
     Example: upstreamnlp validate runs/demo --gold coded.csv --by role --by discipline
+
+    Example: upstreamnlp validate runs/demo --gold anna.docx --gold ben.docx
     """
     from upstreamnlp.themes.validation import (
-        load_gold,
+        load_codings,
         read_run_assignments,
         read_training_passages,
         validate,
     )
 
-    gold_frame = load_gold(gold)
+    gold_frame = load_codings(gold)
     assignments = read_run_assignments(run_dir)
     # A run trained on a coded sample is scored only on gold passages it did not learn from.
     training = read_training_passages(run_dir)
@@ -76,7 +79,7 @@ def validate_command(
         console.print(f"note: {note}")
     out = Path(run_dir) / "validation.json"
     data = result.to_dict()
-    data["gold"] = str(gold)
+    data["gold"] = str(gold[0]) if len(gold) == 1 else [str(g) for g in gold]
     out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"wrote {out}")
 

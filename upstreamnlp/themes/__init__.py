@@ -17,6 +17,7 @@ from upstreamnlp.themes.mapping import EMERGENT, MIXED, NONE, ThemeMapper, label
 from upstreamnlp.themes.validation import (
     ValidationResult,
     cohen_kappa,
+    load_codings,
     load_gold,
     sample_for_coding,
     validate,
@@ -38,6 +39,7 @@ __all__ = [
     "label_determinant_action",
     "label_segments",
     "load_codebook",
+    "load_codings",
     "load_gold",
     "read_coding_sheet",
     "sample_for_coding",

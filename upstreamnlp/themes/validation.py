@@ -590,6 +590,27 @@ def validate(
     )
 
 
+def load_codings(
+    paths: Sequence[str | Path], theme_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Several coders' codings as one gold coding (``load_gold`` each): rows without a
+    ``coder`` take their file's name (``anna.docx`` -> ``anna``; the whole path when two
+    files share a name), so ``validate`` compares the run with each coder and the coders
+    with each other. One path: ``load_gold`` alone."""
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1:
+        return load_gold(paths[0], theme_ids)
+    stems = [p.stem for p in paths]
+    frames = []
+    for path, stem in zip(paths, stems, strict=True):
+        name = stem if stems.count(stem) == 1 else str(path)
+        frame = load_gold(path, theme_ids)
+        coder = frame["coder"] if "coder" in frame.columns else pd.Series("", index=frame.index)
+        blank = coder.isna() | (coder.astype(str).str.strip() == "")
+        frames.append(frame.assign(coder=coder.astype(object).where(~blank, name)))
+    return pd.concat(frames, ignore_index=True)
+
+
 def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a gold coding: a CSV with doc_id, start_char, end_char, theme
     [, determinant_or_action], or a filled-in coding sample (``gold_theme``,
