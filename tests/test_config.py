@@ -18,6 +18,14 @@ def test_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
     config = load_config(_write(tmp_path, "corpus:\n  paths: [data]\nmodel:\n  k: 5\n"))
     assert config.corpus.paths[0] == tmp_path / "data"
     assert config.model.ks == [5]
+    # a gold coding per coder: a list of files
+    (tmp_path / "anna.csv").write_text("", encoding="utf-8")
+    (tmp_path / "ben.csv").write_text("", encoding="utf-8")
+    text = "corpus:\n  paths: [data]\nvalidation:\n  gold: [anna.csv, ben.csv]\n"
+    config = load_config(_write(tmp_path, text))
+    assert config.validation.gold_paths() == [tmp_path / "anna.csv", tmp_path / "ben.csv"]
+    config = load_config(_write(tmp_path, text.replace("[anna.csv, ben.csv]", "anna.csv")))
+    assert config.validation.gold_paths() == [tmp_path / "anna.csv"]
 
 
 @pytest.mark.parametrize(
@@ -27,6 +35,11 @@ def test_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
         ("corpus:\n  paths: [data]\nmodel:\n  kind: ldx\n", "'lda', 'nmf' or 'clusters'"),
         ("corpus:\n  paths: [missing]\n", "corpus.paths[0]: file or folder 'missing' not found"),
         ("corpus:\n  paths: [data]\nthemes: nothere.yaml\n", "themes: file or folder"),
+        ("corpus:\n  paths: [data]\nvalidation:\n  gold: no.csv\n", "validation.gold: file"),
+        (
+            "corpus:\n  paths: [data]\nvalidation:\n  gold: [data, no.csv]\n",
+            "validation.gold[1]: file or folder 'no.csv' not found",
+        ),
         ("model:\n  k: 4\n", "missing key 'corpus'"),
         ("corpus:\n  paths: [data]\nmodel:\n  k: [1]\n", "k must be an integer >= 2"),
         ("corpus: [unclosed\n", "not valid YAML"),

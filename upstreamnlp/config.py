@@ -164,7 +164,17 @@ class ConceptConfig(_Strict):
 
 
 class ValidationConfig(_Strict):
-    gold: Path | None = None
+    gold: Path | list[Path] | None = Field(
+        None,
+        description="human coding to validate against: one file, or one file per coder "
+        "(a list; each file's name names its coder)",
+    )
+
+    def gold_paths(self) -> list[Path]:
+        """The gold coding files (none, one, or one per coder)."""
+        if self.gold is None:
+            return []
+        return list(self.gold) if isinstance(self.gold, list) else [self.gold]
 
 
 class ReportConfig(_Strict):
@@ -291,7 +301,10 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
     config.corpus.paths = [_resolve(p, base) for p in config.corpus.paths]
     config.corpus.manifest = _resolve(config.corpus.manifest, base)
     config.themes = _resolve(config.themes, base)
-    config.validation.gold = _resolve(config.validation.gold, base)
+    gold = [_resolve(p, base) for p in config.validation.gold_paths()]
+    config.validation.gold = (
+        gold if isinstance(config.validation.gold, list) else (gold or [None])[0]
+    )
     config.theme_mapping.coded_sample = _resolve(config.theme_mapping.coded_sample, base)
     config.theme_mapping.examples = _resolve(config.theme_mapping.examples, base)
     config.preprocess.privacy_list = _resolve(config.preprocess.privacy_list, base)
@@ -299,7 +312,15 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
         *((f"corpus.paths[{i}]", p) for i, p in enumerate(config.corpus.paths)),
         ("corpus.manifest", config.corpus.manifest),
         ("themes", config.themes),
-        ("validation.gold", config.validation.gold),
+        *(
+            (
+                f"validation.gold[{i}]"
+                if isinstance(config.validation.gold, list)
+                else "validation.gold",
+                p,
+            )
+            for i, p in enumerate(config.validation.gold_paths())
+        ),
         ("theme_mapping.coded_sample", config.theme_mapping.coded_sample),
         ("theme_mapping.examples", config.theme_mapping.examples),
         ("preprocess.privacy_list", config.preprocess.privacy_list),

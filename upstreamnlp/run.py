@@ -102,7 +102,7 @@ def _input_files(config: RunConfig, corpus) -> list[dict]:
         files.append(Path(config.corpus.manifest))
     for extra in (
         config.themes,
-        config.validation.gold,
+        *config.validation.gold_paths(),
         config.preprocess.privacy_list,
         config.theme_mapping.coded_sample,
     ):
@@ -436,10 +436,10 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
 
     # 7. validation --------------------------------------------------------------------
     with bar.stage("validation", "agreement with human coding"):
-        if config.validation.gold is not None:
-            from upstreamnlp.themes.validation import load_gold, validate
+        if config.validation.gold_paths():
+            from upstreamnlp.themes.validation import load_codings, validate
 
-            gold = load_gold(config.validation.gold)
+            gold = load_codings(config.validation.gold_paths())
             # agreement within each group the study compares (compare.by)
             result.validation = validate(assignments, gold, training=training, by=config.compare.by)
             _write_json(folder / "validation.json", result.validation.to_dict())
