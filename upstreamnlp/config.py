@@ -301,10 +301,13 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
     config.corpus.paths = [_resolve(p, base) for p in config.corpus.paths]
     config.corpus.manifest = _resolve(config.corpus.manifest, base)
     config.themes = _resolve(config.themes, base)
-    gold = [_resolve(p, base) for p in config.validation.gold_paths()]
-    config.validation.gold = (
-        gold if isinstance(config.validation.gold, list) else (gold or [None])[0]
-    )
+    gold = config.validation.gold
+    if isinstance(gold, list):  # one file per coder
+        config.validation.gold = [_resolve(p, base) for p in gold]
+        golds = [(f"validation.gold[{i}]", p) for i, p in enumerate(config.validation.gold)]
+    else:
+        config.validation.gold = _resolve(gold, base)
+        golds = [("validation.gold", config.validation.gold)]
     config.theme_mapping.coded_sample = _resolve(config.theme_mapping.coded_sample, base)
     config.theme_mapping.examples = _resolve(config.theme_mapping.examples, base)
     config.preprocess.privacy_list = _resolve(config.preprocess.privacy_list, base)
@@ -312,15 +315,7 @@ def config_from_dict(data: dict, source: str = "<config>", base: Path | None = N
         *((f"corpus.paths[{i}]", p) for i, p in enumerate(config.corpus.paths)),
         ("corpus.manifest", config.corpus.manifest),
         ("themes", config.themes),
-        *(
-            (
-                f"validation.gold[{i}]"
-                if isinstance(config.validation.gold, list)
-                else "validation.gold",
-                p,
-            )
-            for i, p in enumerate(config.validation.gold_paths())
-        ),
+        *golds,
         ("theme_mapping.coded_sample", config.theme_mapping.coded_sample),
         ("theme_mapping.examples", config.theme_mapping.examples),
         ("preprocess.privacy_list", config.preprocess.privacy_list),
