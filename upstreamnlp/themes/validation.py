@@ -81,6 +81,14 @@ def _round(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 4)
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows for JSON, numbers rounded (NaN as None)."""
+    return [
+        {k: (_round(v) if isinstance(v, float) else v) for k, v in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
 def agreement(gold: Sequence[str], run: Sequence[str]) -> Agreement:
     """Kappa, accuracy, per-label precision/recall/F1 and the confusion matrix.
     Macro-F1 averages F1 over the labels that occur in the gold coding."""
@@ -136,21 +144,8 @@ class ValidationResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``validation.json`` holds)."""
         return {
-            "by_group": {
-                column: [
-                    {k: (_round(v) if isinstance(v, float) else v) for k, v in row.items()}
-                    for row in table.to_dict("records")
-                ]
-                for column, table in self.by_group.items()
-            },
-            "coders": (
-                [
-                    {k: (_round(v) if isinstance(v, float) else v) for k, v in row.items()}
-                    for row in self.coders.to_dict("records")
-                ]
-                if self.coders is not None
-                else []
-            ),
+            "by_group": {column: _records(table) for column, table in self.by_group.items()},
+            "coders": _records(self.coders) if self.coders is not None else [],
             "n_gold": self.n_gold,
             "n_matched": self.n_matched,
             "n_unmatched": int(len(self.unmatched)),
