@@ -8,7 +8,8 @@ user). A coded passage is one coder's span of a source coded with a theme: its t
 a theme code (the code's description line ``Theme id: ...``, as the run's export writes
 it), ``other`` from the export's "Other (no theme)" code, and its determinant/action
 label from one of the export's "Determinants or action" codes put by the same coder on
-the same span, or on the span that covers most of it (at least half). Programs write
+the same span, or on the span that covers most of it (at least half); the determinant and
+the action code on one span read as ``both``. Programs write
 codings differently, and all these shapes read the same:
 
 - one selection holding all of a coder's codes (NVivo, ATLAS.ti), or one selection per
@@ -58,6 +59,14 @@ def _source_text(files: dict[str, bytes], plain_text_path: str) -> str:
         return ""
     text = data.decode("utf-8-sig", errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _combined(earlier: str | None, aspect: str) -> str:
+    """A span's determinant/action label when a coder gives it a second one: the
+    determinant code and the action code together mean ``both``; else the first stands."""
+    if earlier is None:
+        return aspect
+    return "both" if {earlier, aspect} == {"determinant", "action"} else earlier
 
 
 def _aspect_for(span: tuple[int, int], aspects: dict[tuple[int, int], str]) -> str:
@@ -124,7 +133,8 @@ def read_qdpx_coding(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
                 for ref in coding.iter("{*}CodeRef"):
                     code = ref.get("targetGUID")
                     if code in aspects:
-                        aspect_of.setdefault(user, {}).setdefault(span, aspects[code])
+                        given = aspect_of.setdefault(user, {})
+                        given[span] = _combined(given.get(span), aspects[code])
                     elif code in themes:
                         found = coded.setdefault(user, {}).setdefault(span, [])
                         if themes[code] not in found:
