@@ -311,3 +311,49 @@ def test_coding_as_other_programs_write_it_reads_the_same(run_dir, tmp_path):
     gold = load_gold(_save(entries, project, tmp_path / "nvivo.qdpx"))
     assert list(gold["theme"]) == ["prevention", "social_determinants"]
     assert list(gold["determinant_or_action"]) == ["action", ""]
+
+
+def test_a_coding_sample_as_a_project_marks_the_sample_and_reads_back(run_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from upstreamnlp.cli import app
+    from upstreamnlp.themes import load_gold, validate
+    from upstreamnlp.themes.validation import read_run_assignments
+
+    out = tmp_path / "to_code.qdpx"
+    args = ["sample", str(run_dir), "--n", "3", "--seed", "2", "--out"]
+    result = CliRunner().invoke(app, [*args, str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        project = etree.fromstring(archive.read("project.qde"))
+    schema = _schema("Project.xsd")
+    assert schema.validate(project), schema.error_log
+    # the same segments as the CSV sample with the same seed, each marked and nothing else
+    assert CliRunner().invoke(app, [*args, str(tmp_path / "s.csv")]).exit_code == 0
+    drawn = list(pd.read_csv(tmp_path / "s.csv")["segment_id"])
+    contents = read_qdpx(out)
+    assert sorted(s["segment"] for s in contents["selections"]) == sorted(drawn)
+    assert {s["code"] for s in contents["selections"]} == {"To code (sample)"}  # blind
+    segments = pd.read_parquet(run_dir / "segments.parquet").set_index("segment_id")
+    for sel in contents["selections"]:
+        assert sel["text"] == segments.loc[sel["segment"], "text"]
+    assert len(contents["sources"]) == 4  # whole documents, to read the passages in
+    # with the run's labels shown, a labelled segment carries its theme code too
+    shown = tmp_path / "shown.qdpx"
+    assert CliRunner().invoke(app, [*args, str(shown), "--show-labels"]).exit_code == 0
+    codes = {(s["segment"], s["code"]) for s in read_qdpx(shown)["selections"]}
+    labels = pd.read_csv(run_dir / "assignments.csv").set_index("segment_id")["theme"]
+    themed = [sid for sid in drawn if labels[sid] not in ("none", "mixed")]
+    assert themed and all(
+        any(sid == seg and code != "To code (sample)" for seg, code in codes) for sid in themed
+    )
+    # a coder codes the marked passages; the export's rows are the gold, matched to them
+    with zipfile.ZipFile(out) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    project = etree.fromstring(entries["project.qde"])
+    marked = [(s["source"], s["start"], s["end"], s["segment"]) for s in contents["selections"]]
+    _code_as(project, "Coder A", [(doc, a, b, ["other"]) for doc, a, b, _ in marked])
+    gold = load_gold(_save(entries, project, tmp_path / "coded.qdpx"))
+    assert len(gold) == 3 and set(gold["theme"]) == {"other"}
+    matched = validate(read_run_assignments(run_dir), gold).matches
+    assert sorted(matched["segment_id"]) == sorted(drawn)

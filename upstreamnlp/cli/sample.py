@@ -15,7 +15,10 @@ def sample_command(
     run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
     n: int = typer.Option(..., "--n", help="How many segments to sample."),
     out: Path = typer.Option(
-        ..., "--out", help="The file to write: .csv, or .docx for a Word coding sheet."
+        ...,
+        "--out",
+        help="The file to write: .csv, .docx for a Word coding sheet, or .qdpx for a "
+        "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder) with the sample marked.",
     ),
     by: str = typer.Option("theme", "--by", help="Column to stratify on (theme or metadata)."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same sample)."),
@@ -23,29 +26,35 @@ def sample_command(
         True, "--blind/--show-labels", help="Hide the machine labels from coders (default)."
     ),
 ) -> None:
-    """A stratified random sample of segments for human coding (CSV or Word).
+    """A stratified random sample of segments for human coding (CSV, Word or REFI-QDA).
 
     The file has empty gold_theme and gold_determinant_or_action columns; fill them in
     and give the file to `upstreamnlp validate RUN_DIR --gold FILE`. A .docx is a coding
-    sheet with instructions, the run's codebook and one table row per segment.
+    sheet with instructions, the run's codebook and one table row per segment. A .qdpx
+    is the run's documents and codebook with the sampled segments coded `To code
+    (sample)`: code them in your QDA program, export the project and give it to
+    `validate --gold`.
 
     Example: upstreamnlp sample runs/demo --n 100 --out coding_sample.csv --by discipline
 
     Example: upstreamnlp sample runs/demo --n 60 --out coding_sheet.docx
+
+    Example: upstreamnlp sample runs/demo --n 60 --out to_code.qdpx
     """
-    from upstreamnlp.errors import UpstreamError
     from upstreamnlp.themes.coding_sheet import MACHINE_COLUMNS
     from upstreamnlp.themes.validation import read_run_assignments, sample_for_coding
 
-    if out.suffix.lower() == ".qdpx":
-        raise UpstreamError(
-            "a .qdpx coding sample is not written by this command",
-            path=out,
-            fix="write a .csv or .docx here; the run's project.qdpx (report stage) holds all segments "
-            "for coding in QDA software",
-        )
     assignments = read_run_assignments(run_dir, need_text=True)
     sample = sample_for_coding(assignments, n=n, by=by or None, seed=seed)
+    if out.suffix.lower() == ".qdpx":  # the run's documents, the sample marked for coding
+        from upstreamnlp.report.qdpx import export_qdpx
+
+        export_qdpx(run_dir, path=out, sample=sample["segment_id"], blind=blind)
+        console.print(
+            f"wrote a REFI-QDA project with {len(sample)} segments to code to {out}"
+            + (" (blind)" if blind else "")
+        )
+        return
     first = ["segment_id", "doc_id", "start_char", "end_char", "text"]
     hidden = set(MACHINE_COLUMNS) if blind else set()  # the run's labels, hidden from coders
     gold = ["gold_theme", "gold_determinant_or_action"]

@@ -51,6 +51,13 @@ DA_CODES = {
 }
 # a code for human coders only: the passage fits no theme (validate reads it as "other")
 OTHER_CODE = ("Other (no theme)", "For coders: the passage fits no theme of the codebook.")
+# marks the segments of a coding sample (export_qdpx(sample=...); `upstreamnlp sample`)
+SAMPLE_CODE = (
+    "To code (sample)",
+    "Segments drawn at random by `upstreamnlp sample` for human coding: code each with one "
+    "theme code (or Other (no theme)) and, if you like, one Determinants or action code, "
+    "then export the project and give it to `upstreamnlp validate RUN --gold`.",
+)
 # Metadata keys that are bookkeeping, not case variables.
 _SKIP_VARIABLES = {"metadata_json", "text", "source", "file"}
 
@@ -160,13 +167,23 @@ def _sub(parent: etree._Element, tag: str, **attrs: Any) -> etree._Element:
 
 
 def export_qdpx(
-    run_dir: str | Path, codebook: Codebook | None = None, path: str | Path | None = None
+    run_dir: str | Path,
+    codebook: Codebook | None = None,
+    path: str | Path | None = None,
+    sample: Iterable[str] | None = None,
+    blind: bool = True,
 ) -> Path:
     """Write the run as a REFI-QDA project (``run_dir/project.qdpx`` by default).
 
     Needs ``segments.parquet`` (with ``segments.documents.parquet``) and
     ``assignments.csv``; the codebook defaults to the run's own (see ``RunFolder.codebook``),
     else codes are made from the theme ids the run used.
+
+    ``sample`` (segment ids, e.g. from ``sample_for_coding``) makes a coding sample: the
+    same sources and codes, but only those segments are selections, each coded
+    ``To code (sample)`` (``SAMPLE_CODE``), and with ``blind`` (the default) without the
+    run's own labels, so that the coder is not led by them. The coder codes the marked
+    passages in the QDA program, reading them in their whole documents.
     """
     from upstreamnlp.corpus.model import Corpus
 
@@ -184,6 +201,9 @@ def export_qdpx(
     project_name = (run.config.get("report") or {}).get(
         "title"
     ) or f"upstreamnlp run {run.path.name}"
+    sampled = None if sample is None else {str(s) for s in sample}
+    if sampled is not None:
+        project_name = f"{project_name} (coding sample)"
     root = etree.Element(
         f"{{{PROJECT_NAMESPACE}}}Project",
         nsmap={None: PROJECT_NAMESPACE},
@@ -211,6 +231,11 @@ def export_qdpx(
         name, description = OTHER_CODE
         el = _sub(codes, "Code", guid=guid("code", "other"), name=name, isCodable="true")
         _sub(el, "Description").text = f"{description}\nTheme id: other"
+    if sampled is not None:
+        name, description = SAMPLE_CODE
+        code_guid["sample"], code_name["sample"] = guid("code", "sample"), name
+        el = _sub(codes, "Code", guid=code_guid["sample"], name=name, isCodable="true")
+        _sub(el, "Description").text = description
     for theme_id in run.theme_ids():
         if theme_id not in known:
             code_guid[theme_id] = guid("code", theme_id)
@@ -300,6 +325,7 @@ def export_qdpx(
         ).append(row)
     sources = _sub(root, "Sources")
     texts: dict[str, str] = {}
+    marked: set[str] = set()  # the sample's segments found in the run
     for doc in corpus.documents:
         source_guid = doc_guid[doc.id]
         text = _clean_xml_text(doc.text)
@@ -319,19 +345,14 @@ def export_qdpx(
             key=lambda r: (int(_offsets(r, segment)[0]), str(r["segment_id"])),
         )
         for row in rows:
-            theme = str(row["theme"])
-            if theme == "none" or theme == "":
-                continue
-            key = theme
-            if theme == "emergent":
-                topic = row.get("topic")
-                key = (
-                    f"emergent:{int(topic)}"
-                    if _scalar(topic) and f"emergent:{int(topic)}" in code_guid
-                    else "emergent"
-                )
-            if key not in code_guid:
-                continue  # "mixed"/"other": no code to attach
+            coded = _run_codes(row, code_guid, has_da)
+            if sampled is not None:
+                if str(row["segment_id"]) not in sampled:
+                    continue
+                coded = ["sample"] if blind else [*coded, "sample"]
+                marked.add(str(row["segment_id"]))
+            if not coded:
+                continue  # no theme ("none"), or one with no code ("mixed"/"other")
             start, end = _offsets(row, segment)
             seg = segment.get(row["segment_id"])
             if not 0 <= start < end <= len(doc.text) or (
@@ -351,9 +372,6 @@ def export_qdpx(
                 endPosition=end,
                 creatingUser=user_guid,
             )
-            coded = [key]
-            if has_da and f"da:{row.get('determinant_or_action')}" in code_guid:
-                coded.append(f"da:{row.get('determinant_or_action')}")
             for code_key in coded:
                 coding = _sub(
                     sel,
@@ -363,6 +381,14 @@ def export_qdpx(
                 )
                 _sub(coding, "CodeRef", targetGUID=code_guid[code_key])
 
+    if sampled is not None and sampled - marked:
+        missing = sorted(sampled - marked)
+        raise UpstreamError(
+            f"{len(missing)} sampled segment(s) are not among the run's labelled segments "
+            f"({', '.join(missing[:5])})",
+            path=run.path / "assignments.csv",
+            fix="draw the sample from this run (upstreamnlp sample RUN_DIR ...)",
+        )
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     path = Path(path) if path is not None else run.path / "project.qdpx"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,6 +398,28 @@ def export_qdpx(
         for name in sorted(texts):
             _write_entry(archive, name, texts[name].encode("utf-8"))
     return path
+
+
+def _run_codes(row: dict[str, Any], code_guid: dict[str, str], has_da: bool) -> list[str]:
+    """The codes (keys of ``code_guid``) the run gave a segment: its theme (or emergent
+    topic) and its determinant/action label; none when it has no theme with a code."""
+    theme = str(row["theme"])
+    if theme in ("none", ""):
+        return []
+    key = theme
+    if theme == "emergent":
+        topic = row.get("topic")
+        key = (
+            f"emergent:{int(topic)}"
+            if _scalar(topic) and f"emergent:{int(topic)}" in code_guid
+            else "emergent"
+        )
+    if key not in code_guid:
+        return []
+    coded = [key]
+    if has_da and f"da:{row.get('determinant_or_action')}" in code_guid:
+        coded.append(f"da:{row.get('determinant_or_action')}")
+    return coded
 
 
 def _offsets(row: dict[str, Any], segment: dict[str, Any]) -> tuple[int, int]:
