@@ -325,6 +325,16 @@ def test_cli_sample_writes_a_blind_csv_for_coders(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "theme" in pd.read_csv(shown).columns
+    # a format it cannot write, and a run that did not finish, are errors
+    bad = CliRunner().invoke(app, ["sample", str(run), "--n", "2", "--out", "s.xlsx"])
+    assert bad.exit_code == 2 and ".xlsx" in bad.output and ".qdpx" in bad.output
+    (run / "manifest.json").write_text(json.dumps({"status": "failed"}), encoding="utf-8")
+    for args in (["sample", str(run), "--n", "2", "--out", str(out)], ["validate", str(run)]):
+        if args[0] == "validate":
+            args += ["--gold", str(out)]
+        failed = CliRunner().invoke(app, args)
+        assert failed.exit_code == 2 and "not complete (status: failed)" in failed.output
+        assert "Traceback" not in failed.output
 
 
 def _renamed_transcript():

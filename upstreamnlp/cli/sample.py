@@ -41,9 +41,16 @@ def sample_command(
 
     Example: upstreamnlp sample runs/demo --n 60 --out to_code.qdpx
     """
+    from upstreamnlp.errors import UpstreamError
     from upstreamnlp.themes.coding_sheet import MACHINE_COLUMNS
     from upstreamnlp.themes.validation import read_run_assignments, sample_for_coding
 
+    if out.suffix.lower() not in (".csv", ".docx", ".qdpx"):
+        raise UpstreamError(
+            f"cannot write a coding sample as {out.suffix or 'a file without extension'}",
+            path=out,
+            fix="name the file .csv, .docx (Word coding sheet) or .qdpx (REFI-QDA project)",
+        )
     assignments = read_run_assignments(run_dir, need_text=True)
     sample = sample_for_coding(assignments, n=n, by=by or None, seed=seed)
     if out.suffix.lower() == ".qdpx":  # the run's documents, the sample marked for coding
