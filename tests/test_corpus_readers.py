@@ -333,3 +333,14 @@ def test_round_trip_through_parquet(tmp_path):
         "speaker_role",
     } <= set(frame)
     assert len(frame) == len(corpus.segments)
+
+
+def test_the_default_text_column_spelled_out_still_finds_an_abstract_column(tmp_path):
+    # the contract's config writes `text_column: text`; a Scopus export has `Abstract`
+    pd.DataFrame({"id": ["s1"], "Abstract": ["Upstream action on housing."]}).to_csv(
+        tmp_path / "scopus.csv", index=False
+    )
+    corpus = read_corpus(tmp_path, text_column="text")
+    assert corpus.document("s1").text == "Upstream action on housing."
+    # a column named otherwise is the user's choice and must exist
+    assert read_corpus(tmp_path, text_column="body").documents == []

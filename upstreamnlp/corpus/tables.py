@@ -139,6 +139,8 @@ def read_table(
     frame = load_table(path)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
+    if text_column == "text" and "text" not in columns:
+        text_column = None  # the default name, spelled out: recognised export names still count
     if text_column is not None:
         if text_column not in columns:
             raise UpstreamError(
