@@ -93,3 +93,22 @@ def test_split_papers_cuts_exported_abstracts_into_passage_sized_segments(tmp_pa
         assert document.text[segment.start_char : segment.end_char] == segment.text
     with pytest.raises(ConfigError, match="'abstract' or 'paragraphs'"):
         load_config(_write(tmp_path, base + "  split_papers: sentences\n"))
+
+
+def test_preprocess_config_finds_the_privacy_list_as_run_does(tmp_path, monkeypatch):
+    from upstreamnlp.cli.preprocess import load_preprocess_options
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "names.csv").write_text("term,type\nPym,PERSON\n", encoding="utf-8")
+    (tmp_path / "configs" / "own.csv").write_text("term,type\n", encoding="utf-8")
+    config = tmp_path / "configs" / "pp.yaml"
+    monkeypatch.chdir(tmp_path)
+    # relative to the working directory (as `run` reads a project's config) ...
+    config.write_text("preprocess:\n  privacy_list: keys/names.csv\n", encoding="utf-8")
+    assert load_preprocess_options(config).privacy_list.resolve() == (
+        tmp_path / "keys" / "names.csv"
+    )
+    # ... or to the config's own folder
+    config.write_text("preprocess:\n  privacy_list: own.csv\n", encoding="utf-8")
+    assert load_preprocess_options(config).privacy_list == tmp_path / "configs" / "own.csv"

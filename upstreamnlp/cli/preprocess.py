@@ -10,8 +10,9 @@ from upstreamnlp.cli._app import app, console, handle_errors
 
 
 def load_preprocess_options(path: Path | None):
-    """PreprocessOptions from YAML keys at top level or under ``preprocess:``; relative
-    ``privacy_list`` paths are read from the YAML file's folder."""
+    """PreprocessOptions from YAML keys at top level or under ``preprocess:``; a relative
+    ``privacy_list`` path is read from the working directory or else the YAML file's
+    folder, as ``upstreamnlp run`` reads it."""
     import yaml
     from pydantic import ValidationError
 
@@ -42,8 +43,10 @@ def load_preprocess_options(path: Path | None):
             where=f"key '{key}'",
             fix="see PreprocessOptions in upstreamnlp/preprocess/options.py for valid keys.",
         ) from None
-    if options.privacy_list is not None and not options.privacy_list.is_absolute():
-        options.privacy_list = path.parent / options.privacy_list
+    if options.privacy_list is not None:  # as `run` reads it: working directory, then
+        from upstreamnlp.config import _resolve  # the config's folder
+
+        options.privacy_list = _resolve(options.privacy_list, path.parent)
     return options
 
 
