@@ -826,18 +826,10 @@ def load_run(run_dir: str | Path) -> RunResult:
     from upstreamnlp.corpus import Corpus
 
     run_dir = Path(run_dir)
+    from upstreamnlp.runstatus import complete_manifest
+
     manifest_path = run_dir / "manifest.json"
-    if not manifest_path.exists():
-        raise UpstreamError(
-            "no manifest.json here", path=run_dir, fix="give a folder written by `upstreamnlp run`."
-        )
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("status") != "complete":
-        raise UpstreamError(
-            f"the run is not complete (status: {manifest.get('status')})",
-            path=run_dir,
-            fix="run it again with `upstreamnlp run`.",
-        )
+    manifest = complete_manifest(run_dir)
     try:
         config = config_from_dict(manifest["config"], source=str(manifest_path))
     except UpstreamError:  # input files moved since: keep the recorded config unchecked

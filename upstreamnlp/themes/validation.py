@@ -820,17 +820,9 @@ def read_run_assignments(run_dir: Path, need_text: bool = False) -> pd.DataFrame
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UpstreamError("run folder not found", path=run_dir, fix="give a run's --out folder")
-    manifest = run_dir / "manifest.json"
-    if manifest.exists():  # a run folder counts only when its manifest says complete
-        import json
+    from upstreamnlp.runstatus import complete_manifest
 
-        status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
-        if status != "complete":
-            raise UpstreamError(
-                f"the run is not complete (status: {status})",
-                path=run_dir,
-                fix="run it again with `upstreamnlp run` and use the finished folder",
-            )
+    complete_manifest(run_dir, required=False)  # a finished run, or a folder made by hand
     path = run_dir / "assignments.csv"
     if not path.exists():
         raise UpstreamError(
