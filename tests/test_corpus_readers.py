@@ -228,6 +228,14 @@ def test_table_without_text_column_names_the_columns(tmp_path):
     assert read_corpus(tmp_path, text_column="comment").document("1").text == "hello"
 
 
+def test_broken_jsonl_line_is_named_in_the_skip_reason(tmp_path):
+    lines = [json.dumps({"text": "Prevention first."}), '{"text": "Tax sugar.', ""]
+    (tmp_path / "responses.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    reason = dict(corpus.skipped)[str(tmp_path / "responses.jsonl")]
+    assert reason.startswith("(line 2) invalid JSON") and "one JSON object" in reason
+
+
 # --- folders, manifest, ids ----------------------------------------------------------------
 def test_folder_skips_non_documents_and_reports_why(tmp_path):
     (tmp_path / "int01.txt").write_text(TRANSCRIPT, encoding="utf-8")

@@ -38,6 +38,14 @@ class UpstreamError(Exception):
             text += f" Fix: {self.fix}"
         return text
 
+    def reason(self) -> str:
+        """The message without the file, for lists that already name it (skipped files):
+        ``(line 3) invalid JSON (...). Fix: ...``."""
+        text = (f"({self.where}) " if self.where else "") + self.message
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
 
 class ConfigError(UpstreamError):
     """A run config or codebook that does not validate."""

@@ -308,9 +308,7 @@ def read_corpus(
         except UpstreamError as exc:
             if strict:
                 raise
-            corpus.skipped.append(
-                (str(path), exc.message + (f" Fix: {exc.fix}" if exc.fix else ""))
-            )
+            corpus.skipped.append((str(path), exc.reason()))
             continue
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
             if strict:
