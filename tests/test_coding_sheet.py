@@ -203,6 +203,29 @@ def test_a_csv_with_a_bad_aspect_label_names_its_line(tmp_path):
         load_gold(path)
 
 
+def test_a_sheet_saved_again_by_libreoffice_reads_as_the_sheet_filled_in(tmp_path):
+    """The fixture is the sheet ``sample`` writes for ``tiny_run`` (seed 1), filled in as
+    below, opened in LibreOffice 7, saved as .odt and then again as .docx: another program's
+    XML (no table style, its own paragraph properties) must give the same coding."""
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sheet.docx"
+    _sample_docx(run, out)
+    _fill(
+        out,
+        {
+            "A:0": ("Prevention", "action"),
+            "A:1": ("grassroots", "determinant"),
+            "B:1": ("other", "neither"),
+        },
+    )
+    resaved = Path(__file__).parent / "fixtures" / "coding_sheet_saved_by_libreoffice.docx"
+    ours, theirs = load_gold(out), load_gold(resaved)
+    assert len(theirs) == 3 and set(theirs["segment_id"]) == {"A:0", "A:1", "B:1"}
+    pd.testing.assert_frame_equal(theirs, ours)
+    assignments = read_run_assignments(run)
+    assert validate(assignments, theirs).to_dict() == validate(assignments, ours).to_dict()
+
+
 def test_a_word_file_without_the_segment_table_is_refused(tmp_path):
     path = tmp_path / "notes.docx"
     document = Document()

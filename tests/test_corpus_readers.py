@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -295,6 +296,23 @@ def test_manifest_kind_overrides_detection(tmp_path):
     (tmp_path / "manifest.csv").write_text("file,kind\nnotes.txt,paper\n", encoding="utf-8")
     corpus = read_corpus(tmp_path)  # a top-level manifest.csv is found by itself
     assert corpus.document("notes").kind == "paper"
+
+
+def test_tables_saved_by_excel_in_a_semicolon_locale_read_like_comma_ones(tmp_path):
+    """Excel in many European locales saves .csv with semicolons, as ANSI (cp1252)."""
+    (tmp_path / "int01.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    (tmp_path / "manifest.csv").write_bytes(
+        "file;role;discipline\nint01.txt;practitioner;santé publique\n".encode("cp1252")
+    )
+    (tmp_path / "export.csv").write_bytes(
+        'id;Abstract;year\na1;"Levies; taxes, and bans work.";2016\n'.encode("cp1252")
+    )
+    corpus = read_corpus(tmp_path)
+    assert [Path(file).name for file, _ in corpus.skipped] == ["manifest.csv"]  # not a document
+    assert corpus.document("int01").metadata["discipline"] == "santé publique"
+    assert corpus.document("int01").metadata["role"] == "practitioner"
+    paper = corpus.document("a1")
+    assert paper.text == "Levies; taxes, and bans work." and paper.metadata["year"] == 2016
 
 
 def test_manifest_without_file_column_is_an_error(tmp_path):

@@ -139,6 +139,43 @@ def test_gold_csv_errors_name_the_file_and_the_columns(tmp_path):
         load_gold(path)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-8-sig", ","), ("cp1252", ","), ("utf-8-sig", ";"), ("cp1252", ";"), ("utf-8", "\t")],
+)
+def test_gold_csv_saved_by_excel_reads_the_same(tmp_path, encoding, sep):
+    """Excel saves "CSV UTF-8" with a byte-order mark, "CSV" in Windows cp1252, and in
+    many European locales with semicolons; the coder's notes hold accents and commas."""
+    plain = tmp_path / "plain.csv"
+    rows = pd.DataFrame(
+        {
+            "doc_id": ["A", "A", "B"],
+            "start_char": [0, 10, 0],
+            "end_char": [10, 20, 12],
+            "theme": ["prevention", "other", "grassroots"],
+            "determinant_or_action": ["action", "neither", "action"],
+            "note": ["café, école", "“quoted”; here", ""],
+        }
+    )
+    rows.to_csv(plain, index=False)
+    saved = tmp_path / "saved.csv"
+    rows.to_csv(saved, index=False, sep=sep, encoding=encoding)
+    pd.testing.assert_frame_equal(load_gold(saved), load_gold(plain))
+    assert load_gold(saved)["note"].tolist()[:2] == ["café, école", "“quoted”; here"]
+
+
+@pytest.mark.parametrize(
+    ("name", "fix"),
+    [("coding.xlsx", "CSV UTF-8"), ("coding.ods", "CSV UTF-8"), ("sheet.odt", "Word 2007-365")],
+)
+def test_gold_in_a_format_not_read_says_how_to_save_it(tmp_path, name, fix):
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 a zip container")
+    with pytest.raises(UpstreamError, match=fix) as info:
+        load_gold(path)
+    assert name in str(info.value)
+
+
 def fake_run(tmp_path):
     """A run folder whose assignments.csv lacks offsets and text (segments.parquet has them)."""
     run = tmp_path / "run"
@@ -313,7 +350,8 @@ def test_cli_sample_writes_a_blind_csv_for_coders(tmp_path):
         app, ["sample", str(run), "--n", "3", "--out", str(out), "--seed", "2"]
     )
     assert result.exit_code == 0, result.output
-    sample = pd.read_csv(out, keep_default_na=False)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfsegment_id,")  # Excel reads it as UTF-8
+    sample = pd.read_csv(out, keep_default_na=False, encoding="utf-8-sig")
     assert len(sample) == 3
     assert list(sample.columns[:5]) == ["segment_id", "doc_id", "start_char", "end_char", "text"]
     assert "theme" not in sample.columns and "theme_score" not in sample.columns

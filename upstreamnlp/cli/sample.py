@@ -90,5 +90,6 @@ def sample_command(
             note=note,
         )
     else:
-        sample.to_csv(out, index=False)
+        # with a byte-order mark: Excel then opens it as UTF-8 (quotes, accents intact)
+        sample.to_csv(out, index=False, encoding="utf-8-sig")
     console.print(f"wrote {len(sample)} segments to {out}" + (" (blind)" if blind else ""))

@@ -8,15 +8,12 @@ manifest metadata overrides what the file itself says.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from upstreamnlp.corpus.encoding import read_text
 from upstreamnlp.corpus.papers import parse_year
+from upstreamnlp.corpus.tables import read_csv_file
 from upstreamnlp.errors import UpstreamError
 
 KINDS = ("transcript", "paper", "other")
@@ -69,14 +66,7 @@ def read_manifest(path: str | Path) -> Manifest:
         raise UpstreamError(
             "manifest not found", path=path, fix="give the path of an existing CSV file."
         )
-    try:
-        frame = pd.read_csv(
-            io.StringIO(read_text(path)), dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UpstreamError(
-            f"not a readable CSV ({str(exc).strip()})", path=path, fix="save it as CSV."
-        ) from None
+    frame = read_csv_file(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     if "file" not in frame.columns:
         raise UpstreamError(

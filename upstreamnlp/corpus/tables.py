@@ -28,6 +28,47 @@ ID_COLUMNS = ("id", "ID", "doc_id")
 _BIBLIOGRAPHIC = frozenset({"title", "abstract", "ab", "journal", "doi", "authors", "ti"})
 
 
+#: Separators a spreadsheet program may have saved a ".csv" with: Excel in many European
+#: locales writes semicolons, some exports tabs.
+CSV_SEPARATORS = (",", ";", "\t")
+#: Spreadsheet and word-processor files that are not read directly: save them as CSV.
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+
+
+def csv_separator(text: str, suffix: str = ".csv") -> str:
+    """The separator of a CSV file's text: a tab for ``.tsv``, else whichever of comma,
+    semicolon and tab the header line holds most of, outside quotes (comma on a tie)."""
+    if suffix.lower() == ".tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    unquoted = "".join(part for n, part in enumerate(header.split('"')) if n % 2 == 0)
+    counts = {sep: unquoted.count(sep) for sep in CSV_SEPARATORS}
+    best = max(CSV_SEPARATORS, key=lambda sep: counts[sep])  # max keeps the first on ties
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_file(path: str | Path, fix: str = "save it as CSV.", **options: Any) -> pd.DataFrame:
+    """A CSV (or TSV) file as a DataFrame, however a spreadsheet program saved it: UTF-8
+    with or without a byte-order mark, Windows cp1252, comma, semicolon or tab separated.
+    ``options`` go to ``pandas.read_csv``; a file that cannot be read raises
+    ``UpstreamError`` naming it, with ``fix``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in SPREADSHEET_SUFFIXES:
+        raise UpstreamError(
+            f"a {suffix} spreadsheet is not read directly",
+            path=path,
+            fix="save it as CSV (in Excel: File > Save As > CSV UTF-8) and give that file.",
+        )
+    text = read_text(path)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=csv_separator(text, suffix), **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UpstreamError(
+            f"not a readable CSV ({str(exc).strip()})", path=path, fix=fix
+        ) from None
+
+
 def load_table(path: str | Path) -> pd.DataFrame:
     """A table file as a DataFrame (text files decoded like any other text)."""
     path = Path(path)
@@ -39,35 +80,27 @@ def load_table(path: str | Path) -> pd.DataFrame:
             raise UpstreamError(
                 f"not a readable parquet file ({exc.__class__.__name__})", path=path
             ) from None
-    text = read_text(path)
-    if suffix == ".jsonl":
-        rows = []
-        for line_no, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UpstreamError(
-                    f"invalid JSON ({exc.msg})",
-                    path=path,
-                    where=f"line {line_no}",
-                    fix="each line must be one JSON object.",
-                ) from None
-            if not isinstance(row, dict):
-                raise UpstreamError(
-                    "not a JSON object", path=path, where=f"line {line_no}", fix="use {...}."
-                )
-            rows.append(row)
-        return pd.DataFrame(rows)
-    try:
-        return pd.read_csv(io.StringIO(text), sep="\t" if suffix == ".tsv" else ",")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UpstreamError(
-            f"not a readable table ({str(exc).strip()})",
-            path=path,
-            fix="check the delimiter and quoting (csv: comma, tsv: tab).",
-        ) from None
+    if suffix != ".jsonl":
+        return read_csv_file(path, fix="check the quoting (csv: comma or semicolon, tsv: tab).")
+    rows = []
+    for line_no, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UpstreamError(
+                f"invalid JSON ({exc.msg})",
+                path=path,
+                where=f"line {line_no}",
+                fix="each line must be one JSON object.",
+            ) from None
+        if not isinstance(row, dict):
+            raise UpstreamError(
+                "not a JSON object", path=path, where=f"line {line_no}", fix="use {...}."
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # Bibliographic export columns (lower case) -> the metadata names RIS and BibTeX records use.

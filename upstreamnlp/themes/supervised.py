@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from upstreamnlp.corpus.tables import read_csv_file
 from upstreamnlp.errors import UpstreamError
 from upstreamnlp.themes.codebook import Codebook, iter_term_keys, load_codebook, normalise_term
 
@@ -574,14 +575,16 @@ def load_examples(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     fitted on a few dozen varied examples per theme separates them better (measured on the
     demo gold, which the examples never saw: benchmarks/RESULTS.md, "Demo agreement")."""
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    if not path.is_file():
         raise UpstreamError(
-            f"cannot read the examples file ({exc})",
-            path=path,
-            fix="give a UTF-8 CSV with columns label, text[, determinant_or_action]",
-        ) from None
+            "examples file not found", path=path, fix="check theme_mapping.examples"
+        )
+    table = read_csv_file(
+        path,
+        fix="give a CSV with columns label, text[, determinant_or_action]",
+        dtype=str,
+        keep_default_na=False,
+    )
     missing = [c for c in ("label", "text") if c not in table.columns]
     if missing:
         raise UpstreamError(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from upstreamnlp.corpus.tables import read_csv_file
 from upstreamnlp.errors import UpstreamError
 
 GOLD_COLUMNS = ("doc_id", "start_char", "end_char", "theme")
@@ -627,6 +628,13 @@ def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.Da
         return _check_gold(
             gold, path, "coded selection", theme_ids if theme_ids is not None else project_ids
         )
+    if path.suffix.lower() in (".odt", ".doc", ".rtf"):
+        raise UpstreamError(
+            f"a {path.suffix.lower()} document is not read",
+            path=path,
+            fix="save the coding sheet as .docx (Word: Save As > Word Document; LibreOffice: "
+            "Save As > Word 2007-365), keeping its tables",
+        )
     if path.suffix.lower() == ".docx":
         from upstreamnlp.themes.coding_sheet import read_coding_sheet
 
@@ -634,10 +642,12 @@ def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.Da
         return _check_gold(
             gold, path, "table row", theme_ids if theme_ids is not None else sheet_ids
         )
-    try:
-        gold = pd.read_csv(path, dtype={"doc_id": str}, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise UpstreamError(f"not a readable CSV ({exc})", path=path) from None
+    gold = read_csv_file(
+        path,
+        fix="give a CSV, the .docx coding sheet or a .qdpx project",
+        dtype={"doc_id": str},
+        keep_default_na=False,
+    )
     gold.index = gold.index + 2  # line numbers: the header is line 1
     return _check_gold(gold, path, "line", theme_ids)
 
