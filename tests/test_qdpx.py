@@ -313,6 +313,65 @@ def test_coding_as_other_programs_write_it_reads_the_same(run_dir, tmp_path):
     assert list(gold["determinant_or_action"]) == ["action", ""]
 
 
+def _one_source_project(path: Path, text: str, selections: list[tuple[int, int, str]]) -> Path:
+    """A minimal exported project: one text, a coder, the prevention code, and
+    ``selections`` (start, end, name) each coded with it by the coder."""
+    ns = "urn:QDA-XML:project:1.0"
+    project = etree.Element(f"{{{ns}}}Project", nsmap={None: ns}, name="p")
+    users = etree.SubElement(project, f"{{{ns}}}Users")
+    etree.SubElement(users, f"{{{ns}}}User", guid="u1", name="Coder A")
+    codes = etree.SubElement(etree.SubElement(project, f"{{{ns}}}CodeBook"), f"{{{ns}}}Codes")
+    code = etree.SubElement(codes, f"{{{ns}}}Code", guid="c1", name="Prevention")
+    etree.SubElement(code, f"{{{ns}}}Description").text = "Acting early.\nTheme id: prevention"
+    sources = etree.SubElement(project, f"{{{ns}}}Sources")
+    source = etree.SubElement(
+        sources, f"{{{ns}}}TextSource", guid="s1", name="T1", plainTextPath="internal://t1.txt"
+    )
+    for n, (start, end, name) in enumerate(selections):
+        _selection(source, n, start, end, "u1", [("c1", "u1")])
+        if name:
+            source[-1].set("name", name)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", etree.tostring(project, encoding="UTF-8"))
+        archive.writestr("sources/t1.txt", text.encode("utf-8"))
+    return path
+
+
+def test_positions_counted_in_utf16_units_are_read_as_characters(tmp_path):
+    """After an emoji (one character, two UTF-16 code units) a Qt-, .NET- or Java-based
+    program's positions run one ahead of Python's; the selected text such programs write
+    as the selection's name (QualCoder) shows which count a project uses."""
+    from upstreamnlp.themes.qda_coding import read_qdpx_coding
+
+    text = "P01: Loved it \U0001f600 honestly.\nP01: We set up a food co-op on the estate.\n"
+    quote = "We set up a food co-op on the estate."
+    start = text.index(quote)  # in characters
+    units = len(text[:start].encode("utf-16-le")) // 2  # in UTF-16 code units
+    assert units == start + 1
+    end = start + len(quote)
+    # QualCoder-like: positions in code units, the quote as the name; a second selection
+    # without a name in the same source follows the first's count
+    gold, _ = read_qdpx_coding(
+        _one_source_project(
+            tmp_path / "utf16.qdpx",
+            text,
+            [(units, units + len(quote), quote), (units, units + 9, "")],
+        )
+    )
+    assert list(gold["text"]) == ["We set up", quote]  # in the order of their spans
+    assert list(gold["start_char"]) == [start, start]
+    # positions in characters with the quote as the name: unchanged
+    gold, _ = read_qdpx_coding(
+        _one_source_project(tmp_path / "chars.qdpx", text, [(start, end, quote)])
+    )
+    assert (gold.loc[1, "start_char"], gold.loc[1, "text"]) == (start, quote)
+    # no names to judge by: characters, as the standard says
+    gold, _ = read_qdpx_coding(
+        _one_source_project(tmp_path / "bare.qdpx", text, [(start, end, "")])
+    )
+    assert gold.loc[1, "text"] == quote
+
+
 def test_a_coding_sample_as_a_project_marks_the_sample_and_reads_back(run_dir, tmp_path):
     from typer.testing import CliRunner
 

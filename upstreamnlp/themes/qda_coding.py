@@ -19,6 +19,12 @@ codings differently, and all these shapes read the same:
 - the texts in ``sources/`` or ``Sources/``, with or without a byte-order mark, with
   Windows line ends (positions count a line end as one character, as in the run's text).
 
+- positions counted in characters (code points, as the standard and Python count) or in
+  UTF-16 code units (as Qt-, .NET- and Java-based programs count): they differ after a
+  character outside the Basic Multilingual Plane (an emoji). Which count a project uses
+  is judged per source from the selected text some programs write as the selection's
+  name (QualCoder does); without such names, characters.
+
 Codes of the coder's own making are left out, and so is a span that carries no theme
 code. Offsets are the project's, i.e. into the run's de-identified texts, so the rows say
 ``offsets: run`` and are matched to the run's segments as they stand.
@@ -32,8 +38,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from upstreamnlp.errors import UpstreamError
@@ -59,6 +67,40 @@ def _source_text(files: dict[str, bytes], plain_text_path: str) -> str:
         return ""
     text = data.decode("utf-8-sig", errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _names_the_text(name: str, selected: str) -> bool:
+    """Is a selection's name the text it selects (whole, or cut short with an ellipsis)?"""
+    name, selected = _squash(name), _squash(selected)
+    if len(name) < 5:
+        return False
+    if name == selected:
+        return True
+    short = name.rstrip(".\u2026 ")
+    return len(short) >= 20 and short != name and selected.startswith(short)
+
+
+def _position_reader(text: str, selections: list) -> Callable[[int], int]:
+    """How to turn a selection's positions into character offsets in ``text``: as they
+    are, or, when the selections' names show that they count UTF-16 code units (more
+    names match the text so counted than as characters), through the code-unit offset
+    of each character."""
+    if all(ord(c) < 0x10000 for c in text):
+        return int  # no character outside the BMP: both counts agree
+    units = np.cumsum([0] + [2 if ord(c) > 0xFFFF else 1 for c in text])
+    votes = 0
+    for selection in selections:
+        name = selection.get("name") or ""
+        start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+        as_units = text[int(np.searchsorted(units, start)) : int(np.searchsorted(units, end))]
+        votes += _names_the_text(name, as_units) - _names_the_text(name, text[start:end])
+    if votes <= 0:
+        return int
+    return lambda position: int(np.searchsorted(units, position))
 
 
 def _combined(earlier: str | None, aspect: str) -> str:
@@ -124,8 +166,13 @@ def read_qdpx_coding(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         # per coder: span -> theme ids (in order) and span -> determinant/action label
         coded: dict[str, dict[tuple[int, int], list[str]]] = {}
         aspect_of: dict[str, dict[tuple[int, int], str]] = {}
-        for selection in source.iter("{*}PlainTextSelection"):
-            span = (int(selection.get("startPosition")), int(selection.get("endPosition")))
+        selections = list(source.iter("{*}PlainTextSelection"))
+        position = _position_reader(text, selections)
+        for selection in selections:
+            span = (
+                position(int(selection.get("startPosition"))),
+                position(int(selection.get("endPosition"))),
+            )
             for coding in selection.iter("{*}Coding"):
                 user = coding.get("creatingUser") or selection.get("creatingUser") or ""
                 if user in ours:
