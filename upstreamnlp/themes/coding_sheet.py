@@ -39,6 +39,9 @@ MACHINE_COLUMNS = (
 )
 # the segment's metadata (role, discipline, year, ...), one "name: value" line each
 ABOUT = "about"
+PAGE_CM = (29.7, 21.0)  # A4 landscape, width x height
+MARGIN_CM = 1.5
+TEXT_WIDTH_CM = PAGE_CM[0] - 2 * MARGIN_CM  # what a table may take: 26.7 cm
 
 
 def coding_sheet_columns(columns: Sequence[str]) -> list[str]:
@@ -105,11 +108,12 @@ def write_coding_sheet(
     ids = [theme_id for theme_id, _, _ in themes] + ["other"]
     document = Document()
     section = document.sections[0]
-    # landscape: the segment table has many columns
+    # A4 landscape (python-docx's template is US Letter, 2.3 cm narrower landscape, on
+    # which the tables ran past the right margin): the segment table has many columns
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    section.page_width, section.page_height = Cm(PAGE_CM[0]), Cm(PAGE_CM[1])
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.5))
+        setattr(section, side, Cm(MARGIN_CM))
     document.styles["Normal"].font.size = Pt(10)
 
     document.add_heading(title, level=0)
@@ -143,7 +147,7 @@ def write_coding_sheet(
         document,
         list(CODEBOOK_HEADER),
         [list(row) for row in themes] + [["other", "Other", OTHER_DESCRIPTION]],
-        widths={"id": Cm(3.5), "name": Cm(5), "description": Cm(17)},
+        widths={"id": Cm(3.5), "name": Cm(5), "description": Cm(TEXT_WIDTH_CM - 8.5)},
     )
 
     document.add_heading("Segments", level=1)
@@ -156,13 +160,15 @@ def write_coding_sheet(
     return path
 
 
-def _segment_widths(columns: Sequence[str], page_cm: float = 26.7) -> dict:
-    """Column widths that fill a landscape A4 page: the coder's two columns 2.5 cm each,
+def _segment_widths(columns: Sequence[str], page_cm: float | None = None) -> dict:
+    """Column widths that fill the text area of the sheet's page (``TEXT_WIDTH_CM``, A4
+    landscape less the margins) or ``page_cm``: the coder's two columns 2.5 cm each,
     ``about`` 4.5 cm, the text at least 8 cm, the rest (ids, offsets, the run's labels)
     share what is left, at least 1.2 cm each; when that overruns the page, every column
     shrinks in proportion."""
     from docx.shared import Cm
 
+    page_cm = TEXT_WIDTH_CM if page_cm is None else page_cm
     fixed = {GOLD_THEME: 2.5, GOLD_ASPECT: 2.5}
     if ABOUT in columns:
         fixed[ABOUT] = 4.5
