@@ -217,7 +217,8 @@ def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]
     segment table as strings, one row per table row, indexed by the table row number as
     Word counts it (the heading row is row 1), and the theme ids of the sheet's codebook
     table (None when the sheet has none). Labels are lower-cased, because Word
-    capitalises the first letter typed in a cell. No value is checked here:
+    capitalises the first letter typed in a cell; tracked changes count as accepted
+    (``_cells``). No value is checked here:
     ``validation.load_gold`` checks them as it checks a CSV."""
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
@@ -258,5 +259,23 @@ def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]
 
 
 def _cells(row) -> list[str]:
-    # a cell's text joins its paragraphs with newlines; an empty cell reads as ""
-    return [cell.text for cell in row.cells]
+    """A row's cell texts, each cell's paragraphs joined by newlines ("" when empty), with
+    tracked changes read as if accepted: text typed while Word's Track Changes was on
+    sits in ``w:ins`` elements, which python-docx's ``cell.text`` skips (a coder's codes
+    would be lost), and deleted or moved-away text (``w:delText``, ``w:moveFrom``) is
+    left out."""
+    from docx.oxml.ns import qn
+
+    moved_away = qn("w:moveFrom")
+    texts = []
+    for cell in row.cells:
+        paragraphs = []
+        for paragraph in cell._tc.iterchildren(qn("w:p")):
+            pieces = [
+                t.text or ""
+                for t in paragraph.iter(qn("w:t"))
+                if not any(a.tag == moved_away for a in t.iterancestors())
+            ]
+            paragraphs.append("".join(pieces))
+        texts.append("\n".join(paragraphs))
+    return texts
