@@ -181,6 +181,75 @@ def test_docx_transcript(tmp_path):
     assert participant[0].speaker == "Participant 3"
 
 
+def _tracked(tag: str, text: str, text_tag: str = "w:t"):
+    """A tracked change (<w:ins>, <w:del>) holding one run of ``text``."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    change = OxmlElement(tag)
+    for key, value in (
+        ("w:id", "7"),
+        ("w:author", "Transcriber"),
+        ("w:date", "2026-01-05T09:00:00Z"),
+    ):
+        change.set(qn(key), value)
+    run, piece = OxmlElement("w:r"), OxmlElement(text_tag)
+    piece.text = text
+    run.append(piece)
+    change.append(run)
+    return change
+
+
+def test_docx_transcript_corrected_with_track_changes_reads_as_accepted(tmp_path):
+    """A transcriber's corrections made with Track Changes on: what Word shows once the
+    changes are accepted, not the words python-docx's paragraph.text alone would give."""
+    document = docx.Document()
+    document.add_paragraph("Interviewer: What does upstream mean?")
+    turn = document.add_paragraph("P01: It means ")
+    turn._p.append(_tracked("w:del", "fixing the drains", "w:delText"))
+    turn._p.append(_tracked("w:ins", "fixing the conditions"))
+    turn.add_run(" people live in.")
+    document.add_paragraph("")._p.append(_tracked("w:ins", "P01: And power, really."))
+    document.save(tmp_path / "int04.docx")
+    corpus = read_corpus(tmp_path)
+    assert corpus.document("int04").text.split("\n")[1:] == [
+        "P01: It means fixing the conditions people live in.",
+        "P01: And power, really.",
+    ]
+    said = [s.text for s in corpus.segments if s.speaker_role == "participant"]
+    assert "fixing the drains" not in " ".join(said) and "And power, really." in " ".join(said)
+
+
+def test_docx_transcript_in_a_table_reads_one_turn_per_row(tmp_path):
+    """Transcription services deliver tables: a heading row, then speaker, time, text."""
+    document = docx.Document()
+    document.add_paragraph("Interview 5, 12 March")
+    rows = [
+        ("Speaker", "Time", "Text"),
+        ("Interviewer", "00:00:04", "What does upstream mean to you?"),
+        ("Participant 5", "00:00:09", "Rent controls. Housing that does not make you ill."),
+        ("Interviewer", "00:01:15", "Anything else?"),
+    ]
+    table = document.add_table(rows=len(rows), cols=3)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    document.save(tmp_path / "int05.docx")
+    corpus = read_corpus(tmp_path)
+    doc = corpus.document("int05")
+    assert doc.kind == "transcript"
+    assert doc.text.split("\n") == [
+        "Interview 5, 12 March",
+        "Interviewer: What does upstream mean to you?",
+        "Participant 5: Rent controls. Housing that does not make you ill.",
+        "Interviewer: Anything else?",
+    ]
+    participant = [s for s in corpus.segments if s.speaker_role == "participant"]
+    assert [(s.speaker, s.text) for s in participant] == [
+        ("Participant 5", "Rent controls. Housing that does not make you ill.")
+    ]
+
+
 ZOOM_VTT = """WEBVTT
 
 1

@@ -146,11 +146,11 @@ def find_turns(text: str) -> list[Turn]:
 
 # --- Word ------------------------------------------------------------------------------
 def read_docx_text(path: str | Path) -> str:
-    """The paragraphs of a Word document joined by newlines (tables are not read)."""
-    import docx  # python-docx
+    """A Word document's paragraphs and table rows, one line each, tracked changes
+    accepted (``corpus.word.document_text``)."""
+    from upstreamnlp.corpus.word import document_text
 
-    document = docx.Document(str(path))
-    return "\n".join(p.text for p in document.paragraphs)
+    return document_text(path)
 
 
 # --- subtitles (WebVTT from Zoom and Teams, SubRip) ------------------------------------

@@ -260,22 +260,9 @@ def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]
 
 def _cells(row) -> list[str]:
     """A row's cell texts, each cell's paragraphs joined by newlines ("" when empty), with
-    tracked changes read as if accepted: text typed while Word's Track Changes was on
-    sits in ``w:ins`` elements, which python-docx's ``cell.text`` skips (a coder's codes
-    would be lost), and deleted or moved-away text (``w:delText``, ``w:moveFrom``) is
-    left out."""
-    from docx.oxml.ns import qn
+    tracked changes read as if accepted (``corpus.word.cell_text``): text typed while
+    Word's Track Changes was on sits in ``w:ins``, which python-docx's ``cell.text``
+    skips, so a coder's codes would be lost."""
+    from upstreamnlp.corpus.word import cell_text
 
-    moved_away = qn("w:moveFrom")
-    texts = []
-    for cell in row.cells:
-        paragraphs = []
-        for paragraph in cell._tc.iterchildren(qn("w:p")):
-            pieces = [
-                t.text or ""
-                for t in paragraph.iter(qn("w:t"))
-                if not any(a.tag == moved_away for a in t.iterancestors())
-            ]
-            paragraphs.append("".join(pieces))
-        texts.append("\n".join(paragraphs))
-    return texts
+    return [cell_text(cell._tc) for cell in row.cells]
