@@ -30,6 +30,75 @@ def write_pdf(path, paragraphs):
     pdf.save()
 
 
+def write_paper_pdf(path, pages):
+    """A PDF of several pages, each a list of lines set 14 pt apart (reportlab)."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for lines in pages:
+        y = 800
+        for line in lines:
+            pdf.drawString(50, y, line)
+            y -= 14
+        pdf.showPage()
+    pdf.save()
+
+
+def _journal_pages():
+    header = "Journal of Public Health Practice 2021; 43: 101-112"
+    body = [
+        [
+            header,
+            "Upstream action on the social determi-",
+            "nants of health means acting on income and housing.",
+            "We describe a community-",
+            "led programme in which residents set the agenda.",
+            "1",
+        ],
+        [
+            header,
+            "Residents said the programme changed who decides. The social",
+            "determinants of health were discussed at every meeting; community-led work",
+            "needs secure funding.",
+            "2",
+        ],
+        [
+            header,
+            "Discussion",
+            "Power matters as much as money.",
+            "References",
+            "1. Marmot M. Fair society, healthy lives. London: UCL; 2010.",
+            "2. Dahlgren G, Whitehead M. Policies and strategies. Stockholm; 1991.",
+            "3",
+        ],
+    ]
+    return body
+
+
+def test_pdf_paper_loses_page_furniture_line_end_hyphens_and_its_reference_list(tmp_path):
+    """What a researcher wants analysed from a journal PDF is the paper's own text: not
+    page numbers, running headers, or the titles of cited works; and a word broken at a
+    line end is one word again (a compound keeps its hyphen)."""
+    write_paper_pdf(tmp_path / "p1.pdf", _journal_pages())
+    corpus = read_corpus(tmp_path)
+    text = corpus.document("p1").text
+    assert "the social determinants of health means" in " ".join(text.split())
+    assert "community-led programme" in " ".join(text.split())
+    assert "Journal of Public Health Practice" not in text
+    assert not any(line.strip() in {"1", "2", "3"} for line in text.split("\n"))
+    assert text.rstrip().endswith("Power matters as much as money.")
+    assert "Marmot" not in text and "References" not in text
+    # the reference list is kept when asked for
+    kept = read_corpus(tmp_path, options=SegmentationOptions(pdf_references="keep"))
+    assert "Marmot M. Fair society" in kept.document("p1").text
+
+
+def test_a_references_heading_early_in_a_pdf_is_not_taken_for_its_reference_list(tmp_path):
+    pages = [["References", "to place in policy debates are rare, we argue."] + ["More text."] * 3]
+    pages += [["The paper goes on for a while."] * 5, ["And ends here."]]
+    write_paper_pdf(tmp_path / "p2.pdf", pages)
+    text = read_corpus(tmp_path).document("p2").text
+    assert "to place in policy debates" in text and text.rstrip().endswith("And ends here.")
+
+
 # --- encodings ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "encoding,prefix",

@@ -38,6 +38,11 @@ class CorpusConfig(_Strict):
         description="abstract: a bibliographic record (RIS, BibTeX, table row) is one segment; "
         "paragraphs: records are cut like full texts, into windows of min_words-max_words",
     )
+    pdf_references: Literal["drop", "keep"] = Field(
+        "drop",
+        description="drop: a PDF's reference list (from its last References/Bibliography "
+        "heading in the second half) is left out of the text; keep: read it too",
+    )
 
     @field_validator("paths", mode="before")
     @classmethod

@@ -281,6 +281,7 @@ def read_config_corpus(config: RunConfig):
             min_words=config.corpus.min_words,
             max_words=config.corpus.max_words,
             split_papers=config.corpus.split_papers,
+            pdf_references=config.corpus.pdf_references,
         ),
         interviewer_labels=config.corpus.interviewer_labels,
     )

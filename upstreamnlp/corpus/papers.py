@@ -35,8 +35,98 @@ def parse_year(value: Any) -> int | Any:
     return int(match.group(1)) if match else value
 
 
-def read_pdf_text(path: str | Path) -> str:
-    """The text layer of a PDF, pages separated by a blank line.
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.I)
+_REFERENCES = re.compile(
+    r"^\s*(?:\d{1,2}\.?\s*)?(?:references?|reference list|bibliography|literature cited|"
+    r"works cited|cited literature)\s*:?\s*$",
+    re.I | re.M,
+)
+_HYPHENATED = re.compile(r"(\w+)-\n(\w+)")
+
+
+@dataclass
+class PdfText:
+    """A PDF's text as the corpus reads it, and what was taken out of it (``notes``)."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Running headers and footers: a line among the first or last two of a page that
+    recurs, digits aside, on at least 3 pages and half of them."""
+    if len(pages) < 3:
+        return set()
+    seen: dict[str, int] = {}
+    for lines in pages:
+        edge = {re.sub(r"\d+", "#", line.strip()) for line in lines[:2] + lines[-2:]}
+        for key in edge - {""}:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, n in seen.items() if n >= 3 and n * 2 >= len(pages)}
+
+
+def _join_hyphenated(text: str) -> str:
+    """Words broken across lines with a hyphen: joined ("determi-\\nnants" ->
+    "determinants") when the paper spells the joined word elsewhere, kept as one
+    hyphenated word ("community-\\nled" -> "community-led") when it spells that elsewhere
+    or when both halves are whole words of three letters or more; else joined."""
+    words = {w.lower() for w in re.findall(r"[\w-]+", text)}
+
+    def join(match: re.Match) -> str:
+        first, second = match.group(1), match.group(2)
+        joined, hyphenated = first + second, f"{first}-{second}"
+        if joined.lower() in words:
+            return joined
+        if hyphenated.lower() in words or (
+            len(first) >= 3
+            and len(second) >= 3
+            and first.lower() in words
+            and second.lower() in words
+        ):
+            return hyphenated
+        return joined
+
+    return _HYPHENATED.sub(join, text)
+
+
+def clean_pdf_pages(pages: list[str], keep_references: bool = False) -> PdfText:
+    """The pages' text as one document: page numbers and running headers/footers
+    removed, words hyphenated at a line end joined (``_join_hyphenated``), pages
+    separated by a blank line, and the reference list (from the last "References" /
+    "Bibliography" heading in the second half of the text to the end) dropped unless
+    ``keep_references``: cited titles and journal names are not the paper's argument."""
+    notes: list[str] = []
+    split = [[line for line in page.split("\n")] for page in pages]
+    running = _running_lines(split)
+    dropped = 0
+    kept_pages = []
+    for lines in split:
+        kept = []
+        for line in lines:
+            if _PAGE_NUMBER.match(line) or re.sub(r"\d+", "#", line.strip()) in running:
+                dropped += bool(line.strip())
+                continue
+            kept.append(line)
+        page = "\n".join(kept).strip()
+        if page:
+            kept_pages.append(page)
+    if dropped:
+        notes.append(f"{dropped} page-number or running header/footer line(s) removed")
+    text = _join_hyphenated("\n\n".join(kept_pages))
+    if not keep_references:
+        headings = [m for m in _REFERENCES.finditer(text) if m.start() >= len(text) / 2]
+        if headings:
+            cut = headings[-1].start()
+            notes.append(
+                f"reference list removed ({len(text) - cut} characters from "
+                f"'{headings[-1].group(0).strip()}' to the end)"
+            )
+            text = text[:cut].rstrip()
+    return PdfText(text, notes)
+
+
+def read_pdf(path: str | Path, keep_references: bool = False) -> PdfText:
+    """The text layer of a PDF, cleaned by ``clean_pdf_pages``.
 
     Raises ``UpstreamError`` with reason "no text layer (scanned?)" when no page has text,
     or "corrupt or unreadable PDF" when pypdf cannot open it.
@@ -53,10 +143,9 @@ def read_pdf_text(path: str | Path) -> str:
         raise UpstreamError(
             f"corrupt or unreadable PDF ({exc.__class__.__name__})", path=path
         ) from None
-    text = "\n\n".join(p for p in pages if p)
-    if not text.strip():
+    if not any(p.strip() for p in pages):
         raise UpstreamError("no text layer (scanned?)", path=path)
-    return text
+    return clean_pdf_pages(pages, keep_references=keep_references)
 
 
 def _clean(value: Any) -> Any:

@@ -21,7 +21,7 @@ import pandas as pd
 from upstreamnlp.corpus.encoding import normalise_newlines, read_text
 from upstreamnlp.corpus.manifest import Manifest, read_manifest
 from upstreamnlp.corpus.model import Corpus, Document, DocumentKind, Segment
-from upstreamnlp.corpus.papers import Record, read_bibtex, read_pdf_text, read_ris
+from upstreamnlp.corpus.papers import Record, read_bibtex, read_pdf, read_ris
 from upstreamnlp.corpus.segment import SegmentationOptions, segment_paper, segment_transcript
 from upstreamnlp.corpus.tables import TABLE_SUFFIXES, TEXT_COLUMNS, read_table
 from upstreamnlp.corpus.transcripts import (
@@ -113,7 +113,10 @@ class _Reader:
                 ) from None
             return [self._full_text(path, text, default_kind=None)]
         if suffix == ".pdf":
-            return [self._full_text(path, normalise_newlines(read_pdf_text(path)), "paper")]
+            pdf = read_pdf(path, keep_references=self.options.pdf_references == "keep")
+            for note in pdf.notes:  # what cleaning took out (page numbers, references)
+                logger.info("%s: %s", path, note)
+            return [self._full_text(path, normalise_newlines(pdf.text), "paper")]
         if suffix in SUBTITLE_SUFFIXES:
             return [self._subtitles(path)]
         if suffix == ".ris":

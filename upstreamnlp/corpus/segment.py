@@ -24,7 +24,9 @@ class SegmentationOptions:
 
     ``split_papers="abstract"``: a bibliographic record (RIS, BibTeX, table row) is one
     segment; ``"paragraphs"``: records are split like full texts. Full-text papers
-    (.pdf, .txt) are always split into paragraphs. ``merge_same_speaker`` joins
+    (.pdf, .txt) are always split into paragraphs; a PDF's reference list is dropped
+    (``pdf_references="drop"``, ``corpus.papers.clean_pdf_pages``) unless ``"keep"``.
+    ``merge_same_speaker`` joins
     consecutive subtitle cues of one speaker into one turn (.vtt, .srt).
     """
 
@@ -32,6 +34,7 @@ class SegmentationOptions:
     max_words: int = 250
     merge_same_speaker: bool = True
     split_papers: Literal["abstract", "paragraphs"] = "abstract"
+    pdf_references: Literal["drop", "keep"] = "drop"
 
     def __post_init__(self) -> None:
         if self.min_words < 1 or self.max_words < self.min_words:
@@ -39,6 +42,12 @@ class SegmentationOptions:
                 f"min_words={self.min_words}, max_words={self.max_words}",
                 where="segmentation options",
                 fix="use 1 <= min_words <= max_words (defaults 40 and 250).",
+            )
+        if self.pdf_references not in ("drop", "keep"):
+            raise UpstreamError(
+                f"pdf_references={self.pdf_references!r}",
+                where="segmentation options",
+                fix="use 'drop' or 'keep'.",
             )
         if self.split_papers not in ("abstract", "paragraphs"):
             raise UpstreamError(
