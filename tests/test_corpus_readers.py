@@ -216,6 +216,22 @@ def test_ris_records(tmp_path):
     assert corpus.segments[0].metadata == first.metadata
 
 
+def test_bibtex_as_zotero_escapes_it_reads_as_plain_text(tmp_path):
+    """Zotero, JabRef and database exports write accents and symbols as LaTeX."""
+    (tmp_path / "zotero.bib").write_text(
+        "@article{muller2019,\n"
+        ' title = {Upstream {\\"U}ber {A}ction in \\textit{M{\\"u}nchen}},\n'
+        " author = {M{\\\"u}ller, J{\\\"o}rg and O'Brien, Se{\\'a}n},\n"
+        " abstract = {Rents rose 50\\% --- \\emph{housing} \\& income; costs \\$5m, $p<0.05$.},\n"
+        " year = {2019}\n}\n",
+        encoding="utf-8",
+    )
+    paper = read_corpus(tmp_path).document("muller2019")
+    assert paper.text == "Rents rose 50% \u2014 housing & income; costs $5m, p<0.05."
+    assert paper.metadata["title"] == "Upstream \u00dcber Action in M\u00fcnchen"
+    assert paper.metadata["authors"] == ["M\u00fcller, J\u00f6rg", "O'Brien, Se\u00e1n"]
+
+
 def test_bibtex_records(tmp_path):
     (tmp_path / "refs.bib").write_text(BIB, encoding="utf-8")
     corpus = read_corpus(tmp_path)

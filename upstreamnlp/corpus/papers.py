@@ -148,6 +148,35 @@ def read_pdf(path: str | Path, keep_references: bool = False) -> PdfText:
     return clean_pdf_pages(pages, keep_references=keep_references)
 
 
+_LATEX_STYLE = re.compile(
+    r"\\(?:textit|textbf|textsc|textrm|textsf|texttt|textup|textnormal|emph|mathrm|mathit|"
+    r"mathbf|mbox|text|underline|uppercase|lowercase)\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
+)
+_LATEX_DASHES = (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"))
+
+
+def latex_text(value: str) -> str:
+    """BibTeX field text as a reader sees it: LaTeX accents and escapes as characters
+    (``M{\\"u}ller`` -> Müller, ``50\\%`` -> 50%, ``\\&`` -> &), style commands
+    unwrapped (``\\textit{people}`` -> people), math ``$...$`` delimiters dropped,
+    ``---``/``--`` as dashes, ``~`` as a space. Zotero, JabRef and database exports
+    escape so; left as they were, ``\\textitpeople`` and ``M\\"uller`` became words."""
+    from bibtexparser.latexenc import latex_to_unicode
+
+    text = value.replace("\\LaTeX", "LaTeX").replace("\\TeX", "TeX")
+    while True:
+        unwrapped = _LATEX_STYLE.sub(r"\1", text)
+        if unwrapped == text:
+            break
+        text = unwrapped
+    text = text.replace("\\$", "\x00")  # an escaped dollar is a dollar; the others are math
+    text = latex_to_unicode(text.replace("$", "")).replace("\x00", "$")
+    for latex, character in _LATEX_DASHES:
+        text = text.replace(latex, character)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text.replace("~", " "))
+    return text
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return " ".join(value.replace("{", "").replace("}", "").split())
@@ -234,7 +263,7 @@ def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
         for key, value in entry.items():
             if key in ("ID", "ENTRYTYPE", "abstract"):
                 continue
-            fields[key.lower()] = _clean(value)
+            fields[key.lower()] = _clean(latex_text(value))
         if "author" in fields:
             fields["authors"] = [a.strip() for a in fields.pop("author").split(" and ")]
         if "journaltitle" in fields and "journal" not in fields:
@@ -247,7 +276,7 @@ def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
             _record(
                 str(entry.get("ID") or f"{stem}-{n}"),
                 fields,
-                _clean(entry.get("abstract", "")),
+                _clean(latex_text(entry.get("abstract", ""))),
                 str(fields.get("title", "")),
                 keywords,
             )
