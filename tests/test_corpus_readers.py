@@ -216,6 +216,104 @@ def test_ris_records(tmp_path):
     assert corpus.segments[0].metadata == first.metadata
 
 
+MEDLINE = """PMID- 31234567
+OWN - NLM
+TI  - Upstream interventions to reduce health inequalities: a review of
+      reviews.
+AB  - Upstream interventions act on the social determinants of health. We
+      reviewed income, housing and employment policies. Copyright (c) 2019
+      Elsevier Ltd. All rights reserved.
+FAU - Smith, John
+AU  - Smith J
+FAU - Patel, Asha
+AU  - Patel A
+DP  - 2019 Mar
+JT  - Journal of Public Health
+OT  - health inequalities
+OT  - upstream
+AID - 10.1000/jph.2019.1 [doi]
+
+PMID- 32345678
+TI  - Community power and health.
+DP  - 2020
+"""
+
+WOS = """FN Clarivate Analytics Web of Science
+VR 1.0
+PT J
+AU Brown, A
+   Green, B
+AF Brown, Alice
+   Green, Ben
+TI Shifting power upstream: community organising
+   and health
+SO SOCIAL SCIENCE & MEDICINE
+DE community organising; power; health equity
+AB Community organising moved decisions to residents.
+PY 2021
+DI 10.1016/j.socscimed.2021.1
+UT WOS:000123456700001
+ER
+
+EF
+"""
+
+
+def test_pubmed_and_web_of_science_tagged_exports_read_one_paper_per_record(tmp_path):
+    (tmp_path / "pubmed.nbib").write_text(MEDLINE, encoding="utf-8")
+    (tmp_path / "pubmed_medline.txt").write_text(
+        MEDLINE.replace("3123", "4123").replace("3234", "4234"), encoding="utf-8"
+    )
+    (tmp_path / "savedrecs.txt").write_text(WOS, encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    assert corpus.skipped == []
+    review = corpus.document("31234567")
+    assert review.kind == "paper"
+    # continuation lines joined, the publisher's copyright line cut
+    assert review.text == (
+        "Upstream interventions act on the social determinants of health. We reviewed "
+        "income, housing and employment policies."
+    )
+    assert review.metadata["title"].endswith("a review of reviews.")
+    assert review.metadata["authors"] == ["Smith, John", "Patel, Asha"]
+    assert review.metadata["year"] == 2019 and review.metadata["doi"] == "10.1000/jph.2019.1"
+    assert review.metadata["keywords"] == ["health inequalities", "upstream"]
+    assert corpus.document("41234567").text == review.text  # the same export saved as .txt
+    # no abstract: title instead, with a warning
+    assert corpus.document("32345678").text == "Community power and health."
+    assert any("32345678 has no abstract" in m for _, m in corpus.warnings)
+    wos = corpus.document("WOS:000123456700001")
+    assert wos.text == "Community organising moved decisions to residents."
+    assert wos.metadata["authors"] == ["Brown, Alice", "Green, Ben"]
+    assert wos.metadata["title"] == "Shifting power upstream: community organising and health"
+    assert wos.metadata["keywords"] == ["community organising", "power", "health equity"]
+    assert wos.metadata["year"] == 2021
+
+
+def test_scopus_placeholder_and_copyright_lines_are_not_abstract_text(tmp_path):
+    pd.DataFrame(
+        {
+            "Title": ["Upstream action", "Income and health", "Short"],
+            "Abstract": [
+                "[No abstract available]",
+                "Income shapes health through housing and food. "
+                "\u00a9 2021 Elsevier Ltd. All rights reserved.",
+                "Copyright law shapes who may publish health data; we discuss it.",
+            ],
+            "Author Keywords": ["prevention; policy", "income", "law"],
+            "Year": [2020, 2021, 2022],
+        }
+    ).to_csv(tmp_path / "scopus.csv", index=False)
+    corpus = read_corpus(tmp_path)
+    texts = [d.text for d in corpus.documents]
+    assert texts == [
+        "Upstream action. prevention; policy",
+        "Income shapes health through housing and food.",
+        "Copyright law shapes who may publish health data; we discuss it.",  # not a notice
+    ]
+    assert any("scopus-1 has no abstract" in m for _, m in corpus.warnings)
+
+
 def test_bibtex_as_zotero_escapes_it_reads_as_plain_text(tmp_path):
     """Zotero, JabRef and database exports write accents and symbols as LaTeX."""
     (tmp_path / "zotero.bib").write_text(

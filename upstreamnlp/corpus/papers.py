@@ -185,12 +185,37 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _record(
+_NO_ABSTRACT = re.compile(
+    r"^\W*(?:no abstract(?: available)?|abstract(?: is)? not available|not available|n/?a|none)"
+    r"\W*$",
+    re.I,
+)
+_COPYRIGHT = re.compile(r"(?:(?:crown\s+)?copyright\b|\u00a9|\(c\)\s*(?:19|20)\d\d)", re.I)
+
+
+def clean_abstract(text: str) -> str:
+    """An export's abstract without what is not the paper's: a placeholder
+    ("[No abstract available]", as Scopus writes) is no abstract, and a publisher's
+    closing copyright line ("(C) 2021 Elsevier Ltd. All rights reserved.", "Copyright (C)
+    The Authors ...") is cut when it starts in the last 400 characters of the second half."""
+    text = " ".join(str(text).split())
+    if _NO_ABSTRACT.match(text):
+        return ""
+    for match in _COPYRIGHT.finditer(text):
+        if match.start() >= max(len(text) / 2, len(text) - 400):
+            return text[: match.start()].rstrip()
+    return text
+
+
+def paper_record(
     record_id: str, fields: dict[str, Any], abstract: str, title: str, keywords: list[str]
 ) -> Record:
+    """One exported paper: its abstract cleaned (``clean_abstract``), or, with none, its
+    title and keywords with a warning; empty metadata dropped, the year as a number."""
     metadata = {k: v for k, v in fields.items() if v not in (None, "", [])}
     if "year" in metadata:
         metadata["year"] = parse_year(metadata["year"])
+    abstract = clean_abstract(abstract)
     if abstract.strip():
         return Record(record_id, abstract.strip(), metadata)
     fallback = ". ".join(x for x in [title.strip(), "; ".join(keywords)] if x)
@@ -236,7 +261,7 @@ def read_ris(text: str, stem: str, path: str | Path = "") -> list[Record]:
         ).strip()
         keywords = fields.get("keywords") or []
         records.append(
-            _record(
+            paper_record(
                 record_id,
                 fields,
                 _clean(entry.get("abstract") or entry.get("notes_abstract") or ""),
@@ -273,7 +298,7 @@ def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
             fields["keywords"] = keywords
         fields["type"] = entry.get("ENTRYTYPE", "")
         records.append(
-            _record(
+            paper_record(
                 str(entry.get("ID") or f"{stem}-{n}"),
                 fields,
                 _clean(latex_text(entry.get("abstract", ""))),
@@ -281,4 +306,117 @@ def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
                 keywords,
             )
         )
+    return records
+
+
+# --- tagged exports: PubMed MEDLINE (.nbib) and Web of Science plain text ---------------
+_MEDLINE_LINE = re.compile(r"^([A-Z0-9]{2,4})\s*- (.*)$")
+_WOS_LINE = re.compile(r"^([A-Z][A-Z0-9]) (.*)$")
+_WOS_LISTS = {"AU", "AF", "CR", "BE", "C1"}  # one value per line
+_YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+
+
+def looks_like_medline(text: str) -> bool:
+    """PubMed's MEDLINE format ("Send to: Citation manager", .nbib or .txt)."""
+    return bool(re.search(r"^PMID- ", text, re.M) and re.search(r"^(?:TI|AB)  - ", text, re.M))
+
+
+def looks_like_wos(text: str) -> bool:
+    """Web of Science's plain-text export ("FN Clarivate ...", records closed by "ER")."""
+    return text.lstrip("\ufeff").startswith("FN ") and bool(re.search(r"^ER\s*$", text, re.M))
+
+
+def _tagged(text: str, medline: bool) -> list[dict[str, list[str]]]:
+    """Records of a tagged export as tag -> values. A continuation line (indented) goes
+    on the last value, except in Web of Science's list tags (authors), one per line."""
+    records: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] = {}
+    tag = None
+    for line in text.replace("\ufeff", "").split("\n"):
+        if not line.strip():
+            if medline and current:
+                records.append(current)
+                current, tag = {}, None
+            continue
+        if not medline and line.strip() in ("ER", "EF"):
+            if current:
+                records.append(current)
+            current, tag = {}, None
+            continue
+        match = (_MEDLINE_LINE if medline else _WOS_LINE).match(line)
+        if match and not line[0].isspace():
+            tag = match.group(1)
+            if medline and tag == "PMID" and current:
+                records.append(current)
+                current = {}
+            current.setdefault(tag, []).append(match.group(2).strip())
+        elif tag is not None and line[0].isspace():
+            if not medline and tag in _WOS_LISTS:
+                current[tag].append(line.strip())
+            else:
+                current[tag][-1] += " " + line.strip()
+    if current:
+        records.append(current)
+    return [r for r in records if set(r) - {"FN", "VR"}]
+
+
+def read_medline(text: str, stem: str, path: str | Path = "") -> list[Record]:
+    """Records of a PubMed MEDLINE export; id is the PMID."""
+    records = []
+    for n, tags in enumerate(_tagged(text, medline=True), start=1):
+        first = {tag: values[0] for tag, values in tags.items()}
+        doi = next(
+            (v.split()[0] for v in tags.get("AID", []) + tags.get("LID", []) if "[doi]" in v), None
+        )
+        year = _YEAR_IN.search(first.get("DP", ""))
+        fields = {
+            "title": first.get("TI", ""),
+            "authors": tags.get("FAU") or tags.get("AU") or [],
+            "journal": first.get("JT") or first.get("TA", ""),
+            "year": int(year.group(1)) if year else None,
+            "doi": doi,
+            "keywords": tags.get("OT", []),
+            "mesh": tags.get("MH", []),
+            "type": first.get("PT", ""),
+        }
+        records.append(
+            paper_record(
+                first.get("PMID") or f"{stem}-{n}",
+                fields,
+                " ".join(tags.get("AB", [])),
+                fields["title"],
+                fields["keywords"],
+            )
+        )
+    if not records:
+        raise UpstreamError("no MEDLINE records (PMID- lines) found", path=path)
+    return records
+
+
+def read_wos(text: str, stem: str, path: str | Path = "") -> list[Record]:
+    """Records of a Web of Science plain-text export; id is the accession number (UT)."""
+    records = []
+    for n, tags in enumerate(_tagged(text, medline=False), start=1):
+        first = {tag: values[0] for tag, values in tags.items()}
+        keywords = [k.strip() for k in re.split(r";", first.get("DE", "")) if k.strip()]
+        fields = {
+            "title": first.get("TI", ""),
+            "authors": tags.get("AF") or tags.get("AU") or [],
+            "journal": first.get("SO", ""),
+            "year": parse_year(first.get("PY", "")) if first.get("PY") else None,
+            "doi": first.get("DI"),
+            "keywords": keywords,
+            "type": first.get("DT", ""),
+        }
+        records.append(
+            paper_record(
+                first.get("UT") or first.get("DI") or f"{stem}-{n}",
+                fields,
+                first.get("AB", ""),
+                fields["title"],
+                keywords,
+            )
+        )
+    if not records:
+        raise UpstreamError("no Web of Science records (closed by ER lines) found", path=path)
     return records

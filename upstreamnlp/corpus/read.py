@@ -21,7 +21,16 @@ import pandas as pd
 from upstreamnlp.corpus.encoding import normalise_newlines, read_text
 from upstreamnlp.corpus.manifest import Manifest, read_manifest
 from upstreamnlp.corpus.model import Corpus, Document, DocumentKind, Segment
-from upstreamnlp.corpus.papers import Record, read_bibtex, read_pdf, read_ris
+from upstreamnlp.corpus.papers import (
+    Record,
+    looks_like_medline,
+    looks_like_wos,
+    read_bibtex,
+    read_medline,
+    read_pdf,
+    read_ris,
+    read_wos,
+)
 from upstreamnlp.corpus.segment import SegmentationOptions, segment_paper, segment_transcript
 from upstreamnlp.corpus.tables import TABLE_SUFFIXES, TEXT_COLUMNS, read_table
 from upstreamnlp.corpus.transcripts import (
@@ -58,8 +67,13 @@ README_NAMES: tuple[str, ...] = ("readme", "readme.md", "readme.txt", "readme.rs
 
 TEXT_SUFFIXES = (".txt", ".md")
 SUBTITLE_SUFFIXES = (".vtt", ".srt")
+TAGGED_SUFFIXES = (".nbib", ".medline")  # PubMed's citation-manager export
 SUPPORTED_SUFFIXES = (
-    TEXT_SUFFIXES + SUBTITLE_SUFFIXES + (".docx", ".pdf", ".ris", ".bib") + TABLE_SUFFIXES
+    TEXT_SUFFIXES
+    + SUBTITLE_SUFFIXES
+    + TAGGED_SUFFIXES
+    + (".docx", ".pdf", ".ris", ".bib")
+    + TABLE_SUFFIXES
 )
 # Folder names that say what their files are when the file itself does not.
 _PAPER_FOLDERS = frozenset({"papers", "paper", "literature", "articles", "review"})
@@ -102,8 +116,16 @@ class _Reader:
             raise UpstreamError(f"unsupported file type {suffix or '(no extension)'!r}")
         if path.stat().st_size == 0:
             raise UpstreamError("empty file")
+        if suffix in TAGGED_SUFFIXES:
+            return self._records(path, read_medline(read_text(path), path.stem, path), "paper")
         if suffix in TEXT_SUFFIXES:
-            return [self._full_text(path, read_text(path), default_kind=None)]
+            text = read_text(path)
+            # a bibliographic export saved as .txt: PubMed MEDLINE, Web of Science plain text
+            if looks_like_medline(text):
+                return self._records(path, read_medline(text, path.stem, path), "paper")
+            if looks_like_wos(text):
+                return self._records(path, read_wos(text, path.stem, path), "paper")
+            return [self._full_text(path, text, default_kind=None)]
         if suffix == ".docx":
             try:
                 text = normalise_newlines(read_docx_text(path))

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from upstreamnlp.corpus.encoding import read_text
-from upstreamnlp.corpus.papers import Record, parse_year
+from upstreamnlp.corpus.papers import Record, paper_record, parse_year
 from upstreamnlp.errors import UpstreamError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
@@ -216,6 +216,18 @@ def read_table(
             metadata = _bibliographic_metadata(metadata)
         if "year" in metadata:
             metadata["year"] = parse_year(metadata["year"])
+        if bibliographic:  # an export's abstract: placeholders, copyright lines, fallback
+            keywords = metadata.get("keywords") or []
+            records.append(
+                paper_record(
+                    record_id,
+                    metadata,
+                    "" if _missing(text) else str(text),
+                    str(metadata.get("title", "")),
+                    keywords if isinstance(keywords, list) else [str(keywords)],
+                )
+            )
+            continue
         if _missing(text):
             records.append(Record(record_id, "", metadata, warning=f"row {row_no} has no text"))
             continue
