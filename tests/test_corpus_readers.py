@@ -265,7 +265,8 @@ def test_pubmed_and_web_of_science_tagged_exports_read_one_paper_per_record(tmp_
         MEDLINE.replace("3123", "4123").replace("3234", "4234"), encoding="utf-8"
     )
     (tmp_path / "savedrecs.txt").write_text(WOS, encoding="utf-8")
-    corpus = read_corpus(tmp_path)
+    # the same records twice would be read once (see the duplicates test)
+    corpus = read_corpus(tmp_path, deduplicate_papers=False)
     assert corpus.skipped == []
     review = corpus.document("31234567")
     assert review.kind == "paper"
@@ -288,6 +289,45 @@ def test_pubmed_and_web_of_science_tagged_exports_read_one_paper_per_record(tmp_
     assert wos.metadata["title"] == "Shifting power upstream: community organising and health"
     assert wos.metadata["keywords"] == ["community organising", "power", "health equity"]
     assert wos.metadata["year"] == 2021
+
+
+def test_a_paper_in_two_database_exports_is_read_once(tmp_path):
+    """Scopus and Web of Science both hold most papers of a review: counted twice, a
+    paper would weigh double in topics and in theme prevalence."""
+    pd.DataFrame(
+        {
+            "Title": ["Upstream action on housing and health", "Power and place in health"],
+            "Abstract": ["[No abstract available]", "Communities took control of decisions."],
+            "DOI": ["10.1000/X1", None],
+            "Year": [2020, 2019],
+        }
+    ).to_csv(tmp_path / "a_scopus.csv", index=False)
+    (tmp_path / "b_wos.txt").write_text(
+        WOS.replace("10.1016/j.socscimed.2021.1", "https://doi.org/10.1000/x1").replace(
+            "Community organising moved decisions to residents.", "Housing is health."
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "c_pubmed.nbib").write_text(
+        "PMID- 111\nTI  - Power and place in health.\nAB  - Same paper, PubMed.\nDP  - 2019\n\n"
+        "PMID- 222\nTI  - Power and place in health.\nAB  - A later paper.\nDP  - 2023\n",
+        encoding="utf-8",
+    )
+    corpus = read_corpus(tmp_path)
+    ids = sorted(d.id for d in corpus.documents)
+    # the Scopus record had no abstract: the Web of Science one, with one, is kept
+    assert ids == ["222", "WOS:000123456700001", "a_scopus-2"]
+    assert corpus.document("WOS:000123456700001").text == "Housing is health."
+    messages = [m for _, m in corpus.warnings]
+    assert any(
+        "a_scopus-1 is a duplicate of WOS:000123456700001" in m and "same DOI" in m
+        for m in messages
+    )
+    assert any(
+        "111 is a duplicate of a_scopus-2" in m and "same title and year" in m for m in messages
+    )
+    kept = read_corpus(tmp_path, deduplicate_papers=False)
+    assert len(kept.documents) == 5
 
 
 def test_scopus_placeholder_and_copyright_lines_are_not_abstract_text(tmp_path):

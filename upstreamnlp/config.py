@@ -38,6 +38,11 @@ class CorpusConfig(_Strict):
         description="abstract: a bibliographic record (RIS, BibTeX, table row) is one segment; "
         "paragraphs: records are cut like full texts, into windows of min_words-max_words",
     )
+    deduplicate_papers: bool = Field(
+        True,
+        description="a paper exported from several databases (same DOI, or same title "
+        "and year) is read once, the record with an abstract kept",
+    )
     pdf_references: Literal["drop", "keep"] = Field(
         "drop",
         description="drop: a PDF's reference list (from its last References/Bibliography "

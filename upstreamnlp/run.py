@@ -284,6 +284,7 @@ def read_config_corpus(config: RunConfig):
             pdf_references=config.corpus.pdf_references,
         ),
         interviewer_labels=config.corpus.interviewer_labels,
+        deduplicate_papers=config.corpus.deduplicate_papers,
     )
 
 

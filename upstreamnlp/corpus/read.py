@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ class _Pending:
     turns: list[Turn] | None  # None: not (yet) known to be a transcript
     record: bool  # one record of an export or table
     labelled: bool  # speaker labels found (or subtitle speakers)
+    thin: bool = False  # an exported record without an abstract (title and keywords)
 
 
 class _Reader:
@@ -190,7 +192,17 @@ class _Reader:
                 source=str(path),
                 metadata=dict(record.metadata),
             )
-            pending.append(_Pending(path, record.id, document, None, record=True, labelled=False))
+            pending.append(
+                _Pending(
+                    path,
+                    record.id,
+                    document,
+                    None,
+                    record=True,
+                    labelled=False,
+                    thin=record.warning is not None,
+                )
+            )
         if not pending:
             raise UpstreamError("no records with text")
         return pending
@@ -250,6 +262,44 @@ def _collect_files(paths: Sequence[Path], manifest_path: Path | None, corpus: Co
     return files
 
 
+def _paper_key(doc: Document) -> tuple[str, str] | None:
+    """What makes two exported records one paper: the DOI (any case, without a doi.org
+    prefix), else the title (letters and digits only, at least four words) and year."""
+    doi = str(doc.metadata.get("doi") or "").strip().lower()
+    doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", doi)
+    if doi:
+        return ("DOI", doi)
+    title = re.sub(r"[^a-z0-9]+", " ", str(doc.metadata.get("title") or "").lower()).strip()
+    if len(title.split()) >= 4:
+        return ("title and year", f"{title} ({doc.metadata.get('year', '')})")
+    return None
+
+
+def _drop_duplicate_papers(pending: list[_Pending], reader: _Reader) -> None:
+    """The same paper exported from two databases (Scopus and Web of Science, say) counts
+    once: of the records sharing a ``_paper_key`` the first with an abstract is kept (else
+    the first), the others left out with a warning naming the one kept."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, item in enumerate(pending):
+        if item.record and item.document.kind == "paper":
+            key = _paper_key(item.document)
+            if key is not None:
+                groups.setdefault(key, []).append(i)
+    dropped: set[int] = set()
+    for key, members in groups.items():
+        keep = min(members, key=lambda i: (pending[i].thin, i))
+        for i in members:
+            if i != keep:
+                dropped.add(i)
+                reader.warn(
+                    pending[i].file,
+                    f"record {pending[i].original_id} is a duplicate of "
+                    f"{pending[keep].original_id} in {pending[keep].file.name} "
+                    f"(same {key[0]}): left out",
+                )
+    pending[:] = [item for i, item in enumerate(pending) if i not in dropped]
+
+
 def _unique_ids(pending: list[_Pending], reader: _Reader) -> None:
     seen: set[str] = set()
     for item in pending:
@@ -295,13 +345,16 @@ def read_corpus(
     options: SegmentationOptions | None = None,
     interviewer_labels: Iterable[str] | None = None,
     strict: bool = False,
+    deduplicate_papers: bool = True,
 ) -> Corpus:
     """Read files and folders (recursively) into documents and their segments.
 
     ``manifest``: a CSV adding metadata per file; when not given, a ``manifest.csv`` at
     the top of a folder in ``paths`` is used. ``interviewer_labels`` replaces the default
     set (Interviewer, Int, I, Q, Facilitator, Moderator). ``strict=True`` raises the
-    first problem instead of skipping the file.
+    first problem instead of skipping the file. ``deduplicate_papers``: a paper exported
+    from several databases (same DOI, or same title and year) is read once
+    (``_drop_duplicate_papers``).
 
     Example::
 
@@ -347,6 +400,8 @@ def read_corpus(
 
     if manifest_data is not None:
         _check_manifest(manifest_data, files, pending, reader)
+    if deduplicate_papers:
+        _drop_duplicate_papers(pending, reader)
     _unique_ids(pending, reader)
 
     for item in pending:
