@@ -181,6 +181,29 @@ def test_docx_transcript(tmp_path):
     assert participant[0].speaker == "Participant 3"
 
 
+def test_a_transcript_without_a_known_interviewer_label_is_flagged(tmp_path):
+    """ "Researcher:" asks the questions but is not a default interviewer label: its
+    questions would be modelled as answers unless the researcher is told."""
+    (tmp_path / "int01.txt").write_text(
+        "Researcher: What does upstream mean to you?\nP01: Housing and income.\n"
+        "Researcher: And who should act?\nP01: The council, with residents deciding.\n",
+        encoding="utf-8",
+    )
+    corpus = read_corpus(tmp_path)
+    [(file, message)] = corpus.warnings
+    assert file.endswith("int01.txt")
+    assert "no interviewer among the speakers (Researcher, P01)" in message
+    assert "Researcher mostly asks questions" in message and "interviewer_labels" in message
+    marked = read_corpus(tmp_path, interviewer_labels=["Researcher"])
+    assert marked.warnings == []
+    assert [s.speaker_role for s in marked.segments] == [
+        "interviewer",
+        "participant",
+        "interviewer",
+        "participant",
+    ]
+
+
 def _tracked(tag: str, text: str, text_tag: str = "w:t"):
     """A tracked change (<w:ins>, <w:del>) holding one run of ``text``."""
     from docx.oxml import OxmlElement

@@ -51,6 +51,12 @@ def ingest(
     id_column: str | None = typer.Option(
         None, "--id-column", help="Column with document ids in tables (default: id)."
     ),
+    interviewer_label: list[str] | None = typer.Option(
+        None,
+        "--interviewer-label",
+        help="Speaker label of the interviewer (repeat for several; replaces the default "
+        "Interviewer, Int, I, Q, Facilitator, Moderator), e.g. --interviewer-label Researcher.",
+    ),
 ) -> None:
     """Read transcripts, papers and tables into documents and segments.
 
@@ -63,7 +69,13 @@ def ingest(
         raise UpstreamError(
             "the output must be a .parquet file", path=out, fix="use --out FILE.parquet."
         )
-    corpus = read_corpus(paths, manifest=manifest, text_column=text_column, id_column=id_column)
+    corpus = read_corpus(
+        paths,
+        manifest=manifest,
+        text_column=text_column,
+        id_column=id_column,
+        interviewer_labels=interviewer_label or None,
+    )
     for file, reason in corpus.skipped:
         console.print(f"[yellow]skipped[/] {file}: {reason}", highlight=False, soft_wrap=True)
     for file, message in corpus.warnings:

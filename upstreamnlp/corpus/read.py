@@ -21,7 +21,7 @@ import pandas as pd
 
 from upstreamnlp.corpus.encoding import normalise_newlines, read_text
 from upstreamnlp.corpus.manifest import Manifest, read_manifest
-from upstreamnlp.corpus.model import Corpus, Document, DocumentKind, Segment
+from upstreamnlp.corpus.model import INTERVIEWER, Corpus, Document, DocumentKind, Segment
 from upstreamnlp.corpus.papers import (
     Record,
     looks_like_medline,
@@ -333,8 +333,40 @@ def _segment(
         if not any(t.speaker for t in turns):
             reader.warn(item.file, "no speaker labels found: read as one participant")
             turns = [Turn(None, 0, len(doc.text))]
-        return segment_transcript(doc, turns, options, interviewer_labels)
+        segments = segment_transcript(doc, turns, options, interviewer_labels)
+        _check_interviewer(item, turns, segments, reader)
+        return segments
     return segment_paper(doc, options, record=item.record)
+
+
+def _check_interviewer(
+    item: _Pending, turns: list[Turn], segments: list[Segment], reader: _Reader
+) -> None:
+    """A transcript of several speakers none of whom is the interviewer: the questions
+    would be modelled as answers. Warn, naming the speaker whose turns are mostly
+    questions (e.g. ``Researcher:``), and how to mark it."""
+    speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
+    if len(speakers) < 2 or any(s.speaker_role == INTERVIEWER for s in segments):
+        return
+    text = item.document.text
+    questions = {
+        speaker: [
+            text[t.start : t.end].rstrip().endswith("?") for t in turns if t.speaker == speaker
+        ]
+        for speaker in speakers
+    }
+    asking = [s for s, q in questions.items() if len(q) >= 2 and sum(q) * 2 > len(q)]
+    hint = (
+        f"; {', '.join(asking)} mostly ask{'s' if len(asking) == 1 else ''} questions"
+        if asking
+        else ""
+    )
+    reader.warn(
+        item.file,
+        f"no interviewer among the speakers ({', '.join(speakers[:6])}){hint}: their turns "
+        "are modelled as answers. If one of them is the interviewer, add its label to "
+        "corpus.interviewer_labels (--interviewer-label on ingest)",
+    )
 
 
 def read_corpus(
