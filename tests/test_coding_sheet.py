@@ -274,6 +274,28 @@ def test_codes_typed_with_track_changes_on_are_read_as_if_accepted(tmp_path):
     assert gold.loc["B:0", "theme"] == "prevention"
 
 
+def test_validate_refuses_a_label_outside_the_codebook_and_an_uncoded_sample(tmp_path):
+    """A typo, or a theme's name in place of its id, must not become a new theme in the
+    confusion matrix; a sample nobody has coded yet gets a plain answer."""
+    run = tiny_run(tmp_path)
+    out = tmp_path / "sample.csv"
+    result = CliRunner().invoke(app, ["sample", str(run), "--n", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    blank = CliRunner().invoke(app, ["validate", str(run), "--gold", str(out)])
+    assert blank.exit_code == 2
+    assert "no segment is coded yet" in blank.output and "sample.csv" in blank.output
+    sample = pd.read_csv(out, keep_default_na=False, encoding="utf-8-sig")
+    sample["gold_theme"] = ["prevention", "Shifting power", "prevnetion", "other"]
+    sample.to_csv(out, index=False)
+    typo = CliRunner().invoke(app, ["validate", str(run), "--gold", str(out)])
+    assert typo.exit_code == 2 and "Traceback" not in typo.output
+    assert "line 3" in typo.output and "unknown theme id 'shifting power'" in typo.output.lower()
+    assert "grassroots" in typo.output  # the ids it may use, also those the run never gave
+    sample["gold_theme"] = ["prevention", "grassroots", "prevention", "other"]
+    sample.to_csv(out, index=False)
+    assert CliRunner().invoke(app, ["validate", str(run), "--gold", str(out)]).exit_code == 0
+
+
 def test_a_word_file_without_the_segment_table_is_refused(tmp_path):
     path = tmp_path / "notes.docx"
     document = Document()

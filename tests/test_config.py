@@ -59,6 +59,16 @@ def test_bad_configs_name_the_key(tmp_path, text, message):
     assert "\n" not in line
 
 
+def test_an_error_reads_as_sentences_naming_the_file_and_the_fix():
+    from upstreamnlp.errors import UpstreamError
+
+    error = UpstreamError("config file not found", path="x.yaml", fix="check the path")
+    assert error.one_line() == "x.yaml: config file not found. Fix: check the path."
+    asked = UpstreamError("is it there?", where="line 3", fix="Look again.")
+    assert asked.reason() == "(line 3) is it there? Fix: Look again."
+    assert UpstreamError("plain", path="x.csv").one_line() == "x.csv: plain"
+
+
 def test_set_overrides_take_yaml_values(tmp_path):
     path = _write(tmp_path, "corpus:\n  paths: [data]\n")
     config = load_config(path, ["model.k=[3, 5]", "compare.by=role", "model.kind=nmf"])

@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence (a full stop added unless it ends with . ! or ?)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 class UpstreamError(Exception):
     """A problem with the user's input that the user can fix."""
 
@@ -35,7 +41,7 @@ class UpstreamError(Exception):
             parts.append(self.where)
         text = (": ".join(parts) + ": " if parts else "") + self.message
         if self.fix:
-            text += f" Fix: {self.fix}"
+            text = _sentence(text) + f" Fix: {_sentence(self.fix)}"
         return text
 
     def reason(self) -> str:
@@ -43,7 +49,7 @@ class UpstreamError(Exception):
         ``(line 3) invalid JSON (...). Fix: ...``."""
         text = (f"({self.where}) " if self.where else "") + self.message
         if self.fix:
-            text += f" Fix: {self.fix}"
+            text = _sentence(text) + f" Fix: {_sentence(self.fix)}"
         return text
 
 

@@ -441,7 +441,9 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         if config.validation.gold_paths():
             from upstreamnlp.themes.validation import load_codings, validate
 
-            gold = load_codings(config.validation.gold_paths())
+            # labels checked against the codebook: a typo is an error, not a new theme
+            ids = result.mapper.codebook_.ids if result.mapper is not None else None
+            gold = load_codings(config.validation.gold_paths(), ids)
             # agreement within each group the study compares (compare.by)
             result.validation = validate(assignments, gold, training=training, by=config.compare.by)
             _write_json(folder / "validation.json", result.validation.to_dict())

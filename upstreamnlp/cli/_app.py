@@ -59,7 +59,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             err_console.print(
                 f"[bold red]error:[/] {exc.__class__.__name__}: {exc} "
-                "(run again with --debug for the traceback)",
+                "(for the traceback, run again as `upstreamnlp --debug COMMAND ...`)",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -42,6 +42,7 @@ def validate_command(
 
     Example: upstreamnlp validate runs/demo --gold anna.docx --gold ben.docx
     """
+    from upstreamnlp.report.runfolder import RunFolder
     from upstreamnlp.themes.validation import (
         load_codings,
         read_run_assignments,
@@ -49,14 +50,26 @@ def validate_command(
         validate,
     )
 
-    gold_frame = load_codings(gold)
+    folder = RunFolder(run_dir)
     assignments = read_run_assignments(run_dir)
+    # labels checked against the codebook's ids: a typo or a theme's name in place of
+    # its id is an error naming the row, not a new theme in the confusion matrix
+    codebook = folder.codebook(used_only=False)
+    gold_frame = load_codings(gold, list(codebook.ids) if codebook else None)
+    if codebook is None:
+        from upstreamnlp.themes.supervised import OFF_THEME_LABELS
+
+        known = set(folder.theme_ids()) | set(OFF_THEME_LABELS)
+        strange = sorted(set(gold_frame["theme"].astype(str)) - known)
+        if strange:
+            console.print(
+                f"note: the run's codebook was not found, so gold labels are not checked; "
+                f"{', '.join(strange)} never occur among the run's labels (a typo?)"
+            )
     # A run trained on a coded sample is scored only on gold passages it did not learn from.
     training = read_training_passages(run_dir)
     if by is None:
-        from upstreamnlp.report.runfolder import RunFolder
-
-        by = list(((RunFolder(run_dir).config or {}).get("compare") or {}).get("by") or [])
+        by = list(((folder.config or {}).get("compare") or {}).get("by") or [])
     result = validate(assignments, gold_frame, training=training, by=by)
     console.print(
         f"{result.n_matched} of {result.n_gold} gold passages matched a run segment"

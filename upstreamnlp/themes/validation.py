@@ -665,6 +665,13 @@ def _check_gold(
         theme_column, aspect_column = "gold_theme", "gold_determinant_or_action"
         gold = gold.rename(columns={theme_column: "theme", aspect_column: "determinant_or_action"})
         gold = gold[gold["theme"].astype(str).str.strip() != ""]
+        if gold.empty:
+            raise UpstreamError(
+                "no segment is coded yet: every gold_theme cell is empty",
+                path=path,
+                fix="fill in gold_theme (and gold_determinant_or_action) for the segments "
+                "you coded, save, and give the file again",
+            )
     missing = [c for c in GOLD_COLUMNS if c not in gold.columns]
     if missing:
         raise UpstreamError(
