@@ -36,6 +36,7 @@ def test_ingest_writes_parquet_and_prints_summary(tmp_path):
     assert "transcript" in result.output and "practitioner" in result.output
     assert "epidemiology" in result.output
     assert "scan.pdf" in result.output and "corrupt or unreadable PDF" in result.output
+    assert "not yet de-identified" in " ".join(result.output.split())  # names are in it
     corpus = Corpus.from_parquet(out)
     assert [d.id for d in corpus.documents] == ["x1", "int03"]
     roles = [s.speaker_role for s in corpus.segments_of("int03")]

@@ -62,6 +62,7 @@ def ingest(
 
     Writes one row per segment to FILE.parquet (documents' full texts beside it in
     FILE.documents.parquet), prints a summary and every skipped file with its reason.
+    The texts are as read, names included: `preprocess` de-identifies them.
 
     Example: upstreamnlp ingest corpora/demo --manifest corpora/demo/manifest.csv --out corpus.parquet
     """
@@ -91,6 +92,13 @@ def ingest(
     corpus.to_parquet(out)
     console.print(
         f"wrote {len(corpus.segments)} segments of {len(corpus.documents)} documents to {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "[yellow]note[/]: these are the texts as read, not yet de-identified (names "
+        "included): keep the file with your raw data; `upstreamnlp preprocess` writes the "
+        "de-identified version",
         highlight=False,
         soft_wrap=True,
     )
