@@ -25,7 +25,13 @@ from lxml import etree
 
 from upstreamnlp.errors import UpstreamError
 from upstreamnlp.report.runfolder import RunFolder
-from upstreamnlp.themes.codebook import GUID_NAMESPACE, QDC_NAMESPACE, Codebook, codebook_to_qdc
+from upstreamnlp.themes.codebook import (
+    EMERGENT_MARK,
+    GUID_NAMESPACE,
+    QDC_NAMESPACE,
+    Codebook,
+    codebook_to_qdc,
+)
 
 PROJECT_NAMESPACE = "urn:QDA-XML:project:1.0"
 USER_NAME = "upstreamnlp"
@@ -85,8 +91,7 @@ def _emergent_codes_of(run: RunFolder) -> list[tuple[int, str, str]]:
         name = f"Emergent topic {topic}" + (f": {', '.join(terms[:3])}" if terms else "")
         description = (
             f"Topic {topic} of the {kind} model (k = {run.chosen_k}) fits none of the codebook's "
-            "themes: a candidate for a new code. "
-            + (f"Top terms: {'; '.join(terms)}." if terms else "")
+            f"themes: {EMERGENT_MARK}. " + (f"Top terms: {'; '.join(terms)}." if terms else "")
         ).strip()
         out.append((topic, name, description))
     return out

@@ -18,6 +18,7 @@ description has ``Theme id: none`` and one ``Outside: ...`` line per entry.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ import yaml
 
 from upstreamnlp.errors import ConfigError
 
+logger = logging.getLogger("upstreamnlp.themes")
 QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
 # uuid5 namespace for deterministic code GUIDs: same theme id, same GUID, every run.
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://upstreamnlp/codebook")
@@ -37,6 +39,9 @@ THEME_KEYS = {"id", "name", "description", "seed_terms", "examples", "references
 REQUIRED_KEYS = ("id", "name", "description")
 # Labels the toolkit itself gives; a theme may not take one of these ids.
 RESERVED_IDS = {"none", "emergent", "mixed"}
+#: The sentence an exported emergent topic's code carries (report/qdpx.py): such a code
+#: read back from a .qdc is a candidate, not a theme.
+EMERGENT_MARK = "a candidate for a new code"
 # The .qdc code that carries the codebook's ``outside`` list (a reserved id: never a theme).
 OUTSIDE_ID = "none"
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -296,6 +301,17 @@ def _codebook_from_qdc(path: Path) -> Codebook:
         parsed = _parse_description(desc_el.text if desc_el is not None else "")
         if parsed.get("id") == OUTSIDE_ID:
             outside += parsed["outside"]
+            continue
+        if parsed.get("id") is None and EMERGENT_MARK in (parsed["description"] or ""):
+            # a run's emergent topic, exported as a candidate code: not a theme until the
+            # researcher makes it one (removes this sentence, or gives it a Theme id)
+            logger.warning(
+                "%s: code %r is a run's emergent topic (%r in its description): not read "
+                "as a theme; edit its description to make it one",
+                path,
+                code.get("name"),
+                EMERGENT_MARK,
+            )
             continue
         # Seed terms may also be nested codes (a common way to hold keywords).
         for child in code.findall("q:Code", ns) + code.findall("Code"):
