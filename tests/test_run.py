@@ -218,6 +218,33 @@ def test_bad_configs_give_one_line_and_exit_2(study, tmp_path, override, message
     assert not (tmp_path / "bad" / "manifest.json").exists()
 
 
+def test_a_bad_group_or_codebook_stops_the_run_before_any_preprocessing(
+    study, tmp_path, monkeypatch
+):
+    """Mistakes a researcher makes in a config should cost seconds, not a whole run."""
+    import upstreamnlp.preprocess as preprocess_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("preprocessing started before the config was checked")
+
+    monkeypatch.setattr(preprocess_module, "preprocess", never)
+    result = CliRunner().invoke(
+        app,
+        ["run", str(study / "run.yaml"), "--out", str(tmp_path / "a"), "--set", "compare.by=sex"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "no metadata column 'sex'" in result.output
+    assert "metadata_json" not in result.output and "source_start_char" not in result.output
+    broken = tmp_path / "broken_themes.yaml"
+    broken.write_text("themes:\n  - name: No id here\n    description: x\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["run", str(study / "run.yaml"), "--out", str(tmp_path / "b"), "--set", f"themes={broken}"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "broken_themes.yaml" in result.output
+
+
 def test_a_failed_run_never_claims_to_be_complete(study, tmp_path, monkeypatch):
     import upstreamnlp.run as run_module
 

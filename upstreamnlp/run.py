@@ -288,6 +288,23 @@ def read_config_corpus(config: RunConfig):
     )
 
 
+def _check_early(config: RunConfig, corpus) -> None:
+    """Mistakes that would otherwise surface only after minutes of preprocessing and
+    modelling: a codebook that does not load, a ``compare.by`` column the corpus lacks."""
+    from upstreamnlp.compare.groups import groupable_columns
+    from upstreamnlp.themes.codebook import load_codebook
+
+    load_codebook(config.themes)
+    columns = set(corpus.segments_frame().columns)
+    missing = [c for c in config.compare.by if c not in columns]
+    if missing:
+        raise UpstreamError(
+            f"compare.by: no metadata column {', '.join(map(repr, missing))}; available: "
+            f"{', '.join(groupable_columns(columns))}",
+            fix="name a column from the manifest or the table (e.g. role, discipline).",
+        )
+
+
 def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progress) -> None:
     from upstreamnlp.models.embeddings import CachedEmbedder, load_embedder
     from upstreamnlp.preprocess import preprocess
@@ -306,6 +323,7 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
         manifest["inputs"] = _input_files(config, corpus)
         manifest["skipped"] = [list(s) for s in corpus.skipped]
         manifest["corpus_warnings"] = [list(w) for w in corpus.warnings]
+        _check_early(config, corpus)
 
     # 2. preprocess (de-identification first; only de-identified text is stored) -------
     with bar.stage("preprocess", "de-identifying, lemmatising, finding phrases"):

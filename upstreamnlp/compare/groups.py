@@ -50,6 +50,22 @@ class GroupComparison:
         return paths
 
 
+#: Segment columns that are bookkeeping, never groups a study compares.
+NOT_GROUPS = frozenset(
+    {
+        "segment_id", "text", "tokens", "start_char", "end_char", "source_start_char",
+        "source_end_char", "metadata_json", "speaker", "title", "authors", "doi",
+        "abstract", "keywords", "topic", "topic_weight", "theme_score",
+        "determinant_evidence", "label_source",
+    }
+)  # fmt: skip
+
+
+def groupable_columns(columns) -> list[str]:
+    """The columns a comparison may group by (metadata such as role, discipline, kind)."""
+    return sorted(str(c) for c in columns if str(c) not in NOT_GROUPS)
+
+
 def compare_groups(
     segments: pd.DataFrame,
     column: str,
@@ -73,7 +89,7 @@ def compare_groups(
     if column not in segments.columns:
         raise UpstreamError(
             f"compare.by: no metadata column {column!r}; available: "
-            f"{sorted(c for c in segments.columns if c not in ('text', 'tokens'))}",
+            f"{', '.join(groupable_columns(segments.columns))}",
             fix="name a column from the manifest or the table (e.g. role, discipline).",
         )
     groups = segments[column].reset_index(drop=True)
