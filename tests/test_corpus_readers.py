@@ -512,6 +512,12 @@ def test_manifest_metadata_overrides_and_missing_files_warn(tmp_path):
     assert (str(tmp_path / "meta.csv"), NOT_A_DOCUMENT) in corpus.skipped
     missing = [m for f, m in corpus.warnings if "line 5" in f]
     assert missing and "gone.docx" in missing[0]
+    # a file the manifest forgot gets no role or discipline: the researcher is told
+    assert not [m for _, m in corpus.warnings if "not in the manifest" in m]
+    (tmp_path / "transcripts" / "int02.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    corpus = read_corpus(tmp_path, manifest=tmp_path / "meta.csv")
+    forgotten = [(f, m) for f, m in corpus.warnings if "not in the manifest meta.csv" in m]
+    assert [Path(f).name for f, _ in forgotten] == ["int02.txt"]
 
 
 def test_manifest_kind_overrides_detection(tmp_path):

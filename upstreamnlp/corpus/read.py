@@ -454,6 +454,15 @@ def _check_manifest(
             reader.warn(where, f"{row.file} is not among the paths read")
         elif not row.used and any(p.file.resolve() == row.file for p in pending):
             reader.warn(where, f"doc_id {row.doc_id!r} not found in {row.file.name}")
+    # files read that no manifest row describes: their documents get no role, discipline
+    listed = {row.file for row in manifest.rows}
+    unlisted = sorted({p.file for p in pending if p.file.resolve() not in listed})
+    for file in unlisted:
+        reader.warn(
+            file,
+            f"not in the manifest {manifest.path.name}: its documents get no metadata "
+            "from it (role, discipline, ...); add a row for it",
+        )
 
 
 __all__: list[Any] = ["read_corpus", "NOT_DOCUMENT_NAMES", "README_NAMES", "NOT_A_DOCUMENT"]
