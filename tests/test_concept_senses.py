@@ -135,3 +135,22 @@ def test_analysis_by_group_warns_for_single_document_group(nlp, tmp_path):
     assert set(result.figures()) == {"concept_senses_by_role", "concept_collocates_by_role"}
     # 16 of the 20 planted uses define; "we do upstream work like ..." and kin do not
     assert len(result.definitions) >= 15
+
+
+def test_collocates_are_content_words_not_fillers_or_contractions(nlp):
+    """Spoken fillers, contractions and stop words sit next to every word in interviews;
+    listed as what 'upstream' keeps company with they would say nothing."""
+    from upstreamnlp.concept.groups import collocates
+
+    said = (
+        "Er, that's upstream housing, I'd say. Um, yeah, we're upstream on housing, "
+        "who's upstream? Housing, er, that's it. Wouldn't upstream be housing?"
+    )
+    other = "The weather was fine and the bus was late, as it often is on a Monday."
+    corpus = Corpus(
+        [Document(f"t{i}", said + " " + other, metadata={"role": "public"}) for i in range(4)]
+    )
+    table = collocates(corpus, concordance(corpus, nlp=nlp), by="role", min_count=2)
+    terms = set(table["term"])
+    assert "housing" in terms
+    assert not terms & {"that's", "i'd", "we're", "who's", "wouldn't", "er", "um", "yeah"}

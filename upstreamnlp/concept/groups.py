@@ -55,12 +55,17 @@ def collocates(
 ) -> pd.DataFrame:
     """Per group of ``by``: words within ``window`` tokens either side of the node that
     occur there more than in the rest of the group's text (G2 and log ratio, the top
-    ``n`` by G2 with at least ``min_count`` window hits). Stop words and the concept's
-    own words are left out."""
+    ``n`` by G2 with at least ``min_count`` window hits). Left out: stop words (spaCy's
+    and scikit-learn's), spoken fillers (``preprocess.tokens.FILLERS``, as for the topic
+    models), contractions ("that's", "i'd"), words of one or two letters, and the
+    concept's own words."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     from upstreamnlp.concept.senses import _stop_words
+    from upstreamnlp.preprocess.tokens import FILLERS
 
     spec = spec or ConceptSpec()
-    drop = _stop_words() | spec.term_words()
+    drop = _stop_words() | spec.term_words() | FILLERS | STOP_WORDS
     nodes: dict[str, list[tuple[int, int]]] = {}
     for row in occurrences.itertuples():
         if row.segment_id is not None and not pd.isna(row.segment_id):
@@ -115,7 +120,7 @@ def collocates(
         c, d = float(sum(win.values())), float(sum(rest.values()))
         scored = []
         for word, a in win.items():
-            if a < min_count or word in drop:
+            if a < min_count or word in drop or "'" in word or len(word) <= 2:
                 continue
             b = rest.get(word, 0)
             if d and b / d >= a / c:
