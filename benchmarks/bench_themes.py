@@ -38,6 +38,11 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 
 
 def read_corpus(path: Path):
+    path = Path(path)
+    if not path.is_file():
+        sys.exit(
+            f"{path}: the BBC News dataset is not there (run from a checkout with ../shared beside it)."
+        )
     docs, labels = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")

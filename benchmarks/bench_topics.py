@@ -33,6 +33,11 @@ CORPUS = ROOT / ".." / "shared" / "datasets" / "bbc_news" / "corpus.tsv"
 
 
 def load_corpus(path: Path) -> tuple[list[list[str]], list[str]]:
+    path = Path(path)
+    if not path.is_file():
+        sys.exit(
+            f"{path}: the BBC News dataset is not there (give --corpus PATH, or run from a checkout with ../shared beside it)."
+        )
     docs, labels = [], []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
