@@ -76,3 +76,41 @@ def test_ingest_bad_text_column_and_missing_path(tmp_path):
     )
     assert result.exit_code == 2 and "no such file or folder" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ingest_with_a_run_config_segments_as_run_does(tmp_path):
+    """Run step by step (ingest, then preprocess), the corpus must be the one `run` reads:
+    the config's segment sizes and interviewer labels, not ingest's defaults."""
+    from upstreamnlp.config import load_config
+    from upstreamnlp.run import read_config_corpus
+
+    data = tmp_path / "data"
+    data.mkdir()
+    long_turn = " ".join(["Housing and income shape health in this town."] * 12)
+    (data / "int01.txt").write_text(
+        f"Researcher: What does upstream mean?\nP01: {long_turn}\n", encoding="utf-8"
+    )
+    (tmp_path / "themes.yaml").write_text(
+        "themes:\n  - id: sd\n    name: SD\n    description: Housing.\n", encoding="utf-8"
+    )
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "corpus:\n  paths: [data]\n  min_words: 5\n  max_words: 20\n"
+        "  interviewer_labels: [Researcher]\nthemes: themes.yaml\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "corpus.parquet"
+    result = CliRunner().invoke(app, ["ingest", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = Corpus.from_parquet(out)
+    expected = read_config_corpus(load_config(config))
+    assert [(s.id, s.text, s.speaker_role) for s in written.segments] == [
+        (s.id, s.text, s.speaker_role) for s in expected.segments
+    ]
+    assert len(written.segments) > 3  # the 96-word turn cut into windows of at most 20
+    assert written.segments[0].speaker_role == "interviewer"
+    default = CliRunner().invoke(app, ["ingest", str(data), "--out", str(tmp_path / "d.parquet")])
+    assert default.exit_code == 0
+    assert len(Corpus.from_parquet(tmp_path / "d.parquet").segments) < len(written.segments)
+    nothing = CliRunner().invoke(app, ["ingest", "--out", str(tmp_path / "n.parquet")])
+    assert nothing.exit_code == 2 and "--config" in nothing.output

@@ -40,7 +40,9 @@ def summary_table(corpus: Corpus) -> Table:
 @app.command("ingest")
 @handle_errors
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (read recursively)."),
+    paths: list[Path] | None = typer.Argument(
+        None, help="Files or folders (read recursively); default: corpus.paths of --config."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write FILE.parquet."),
     manifest: Path | None = typer.Option(
         None, "--manifest", "-m", help="CSV with a 'file' column and metadata columns."
@@ -57,6 +59,13 @@ def ingest(
         help="Speaker label of the interviewer (repeat for several; replaces the default "
         "Interviewer, Int, I, Q, Facilitator, Moderator), e.g. --interviewer-label Researcher.",
     ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="A run config: its corpus settings (paths, manifest, columns, interviewer "
+        "labels, segment sizes, papers) as `upstreamnlp run` reads them; options given "
+        "here take precedence.",
+    ),
 ) -> None:
     """Read transcripts, papers and tables into documents and segments.
 
@@ -65,18 +74,44 @@ def ingest(
     The texts are as read, names included: `preprocess` de-identifies them.
 
     Example: upstreamnlp ingest corpora/demo --manifest corpora/demo/manifest.csv --out corpus.parquet
+
+    Example: upstreamnlp ingest --config configs/demo.yaml --out corpus.parquet
     """
     if out.suffix.lower() != ".parquet":
         raise UpstreamError(
             "the output must be a .parquet file", path=out, fix="use --out FILE.parquet."
         )
-    corpus = read_corpus(
-        paths,
-        manifest=manifest,
-        text_column=text_column,
-        id_column=id_column,
-        interviewer_labels=interviewer_label or None,
-    )
+    if config is not None:  # segmented as `run` segments it, so the steps reproduce it
+        from upstreamnlp.config import load_config
+        from upstreamnlp.run import read_config_corpus
+
+        overrides = [f"corpus.paths={[str(p) for p in paths]}"] if paths else []
+        overrides += [
+            f"corpus.{key}={value}"
+            for key, value in (
+                ("manifest", manifest),
+                ("text_column", text_column),
+                ("id_column", id_column),
+                ("interviewer_labels", list(interviewer_label or []) or None),
+            )
+            if value is not None
+        ]
+        corpus = read_config_corpus(load_config(config, overrides))
+        paths = paths or []
+    elif not paths:
+        raise UpstreamError(
+            "no files or folders to read",
+            where="ingest",
+            fix="give PATHS (files or folders), or --config with corpus.paths",
+        )
+    else:
+        corpus = read_corpus(
+            paths,
+            manifest=manifest,
+            text_column=text_column,
+            id_column=id_column,
+            interviewer_labels=interviewer_label or None,
+        )
     for file, reason in corpus.skipped:
         console.print(f"[yellow]skipped[/] {file}: {reason}", highlight=False, soft_wrap=True)
     for file, message in corpus.warnings:
