@@ -154,3 +154,31 @@ def test_collocates_are_content_words_not_fillers_or_contractions(nlp):
     terms = set(table["term"])
     assert "housing" in terms
     assert not terms & {"that's", "i'd", "we're", "who's", "wouldn't", "er", "um", "yeah"}
+
+
+def test_each_sense_shows_how_the_run_labelled_the_segments_it_occurs_in():
+    """A sense named after the theme its words are closest to may sit mostly in segments
+    the run labelled otherwise: the table shows both."""
+    import pandas as pd
+
+    from upstreamnlp.concept import ConceptResult
+
+    occurrences = pd.DataFrame(
+        {"sense": [1, 1, 1, 1, 2, 2], "segment_id": ["a", "b", "c", "x", "d", None]}
+    )
+    senses_table = pd.DataFrame({"sense": [0, 1, 2], "theme": ["none", "sd", "grassroots"]})
+    result = ConceptResult(pd.DataFrame(), pd.DataFrame(), occurrences, senses_table)
+    assignments = pd.DataFrame(
+        {"segment_id": ["a", "b", "c", "d"], "theme": ["prevention", "prevention", "sd", "none"]}
+    )
+    result.add_segment_labels(assignments)
+    mix = dict(zip(result.senses["sense"], result.senses["segment_themes"], strict=True))
+    assert mix == {0: "", 1: "prevention 67%; sd 33% (of 3)", 2: "none 100% (of 1)"}
+    assert list(result.occurrences["segment_theme"].fillna("-")) == [
+        "prevention",
+        "prevention",
+        "sd",
+        "-",
+        "none",
+        "-",
+    ]

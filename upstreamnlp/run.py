@@ -835,6 +835,8 @@ def _concept(config, folder, result, corpus, embedder, save_figure) -> None:
         seed=config.model.seed,
         n_boot=config.compare.n_boot,
     )
+    if result.assignments is not None and "theme" in result.assignments:
+        concept.add_segment_labels(result.assignments)
     concept.write(folder)
     for name, fig in concept.figures().items():
         save_figure(fig, folder / "figures", name)

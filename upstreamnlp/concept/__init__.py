@@ -60,6 +60,28 @@ class ConceptResult:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
 
+    def add_segment_labels(self, assignments: pd.DataFrame, top: int = 3) -> None:
+        """Set beside each sense how the run labelled the segments its occurrences sit in
+        (``segment_themes``: the ``top`` most frequent labels with their shares, and the
+        number of occurrences in labelled segments), and each occurrence's
+        ``segment_theme``. A sense's own ``theme`` says which theme its words and quotes
+        are closest to; the segments around it may be labelled otherwise, and both are
+        worth reading before calling a sense, say, 'social determinants'."""
+        labels = assignments.drop_duplicates("segment_id").set_index("segment_id")["theme"]
+        occurrences = self.occurrences.copy()
+        occurrences["segment_theme"] = occurrences["segment_id"].map(labels)
+        self.occurrences = occurrences
+        mix = {}
+        for sense, part in occurrences.dropna(subset=["segment_theme"]).groupby("sense"):
+            shares = part["segment_theme"].value_counts(normalize=True).head(top)
+            mix[sense] = (
+                "; ".join(f"{theme} {share:.0%}" for theme, share in shares.items())
+                + f" (of {len(part)})"
+            )
+        senses = self.senses.copy()
+        senses["segment_themes"] = senses["sense"].map(mix).fillna("")
+        self.senses = senses
+
     def write(self, folder: str | Path) -> Path:
         """Write the tables as CSV into ``folder/concept``; returns that folder."""
         out = Path(folder) / "concept"
