@@ -114,3 +114,14 @@ def test_ingest_with_a_run_config_segments_as_run_does(tmp_path):
     assert len(Corpus.from_parquet(tmp_path / "d.parquet").segments) < len(written.segments)
     nothing = CliRunner().invoke(app, ["ingest", "--out", str(tmp_path / "n.parquet")])
     assert nothing.exit_code == 2 and "--config" in nothing.output
+
+
+def test_help_reflows_a_docstring_into_whole_sentences():
+    """A command's help is read in a terminal of any width: the docstring's own line
+    breaks must not split sentences ("fill them in" / "and give the file")."""
+    result = CliRunner().invoke(app, ["sample", "--help"])
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.output.splitlines()]
+    # rich mode kept the docstring's break after "fill them in", then wrapped again
+    assert not any(line.endswith("fill them in") or line == "them in" for line in lines)
+    assert "fill them in and give the file to" in " ".join(result.output.split())

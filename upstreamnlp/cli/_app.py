@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # markdown: a docstring's wrapped lines reflow as one paragraph (rich mode kept the
+    # hard line breaks and wrapped again, breaking sentences mid-line)
+    rich_markup_mode="markdown",
 )
 console = Console()
 err_console = Console(stderr=True)
