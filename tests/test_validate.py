@@ -309,6 +309,7 @@ def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
     )
     assert by_coder.loc["B", "theme_accuracy"] == pytest.approx(3 / 5)
     assert "2 coders" in " ".join(result.notes)
+    assert "a passage two coders coded counts twice" in " ".join(result.notes)
     data = result.to_dict()
     assert data["coders"][0]["n"] == 4 and set(data["by_group"]) == {"coder"}
     # one coder: nothing to compare

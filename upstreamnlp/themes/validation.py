@@ -550,8 +550,10 @@ def validate(
         by = [*by, "coder"]
         coders = coder_agreement(gold)
         notes.append(
-            f"{n_coders} coders: the agreement above pools their passages; by "
-            "coder below, and between coders in 'coders'"
+            f"{n_coders} coders: the agreement above pools every coder's passages (a "
+            "passage two coders coded counts twice); the run against each coder is in "
+            "the table by coder, and the coders against each other in the table "
+            "'agreement between coders' (validation.json: 'coders')"
         )
     by_group = {}
     for column in dict.fromkeys(by):
