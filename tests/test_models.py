@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from upstreamnlp.errors import UpstreamError
@@ -206,3 +207,19 @@ def test_clusters_with_minilm_separate_meaningful_topics():
     labels = model.labels_
     assert len(set(labels[:4])) == 1 and len(set(labels[4:])) == 1
     assert labels[0] != labels[4]
+
+
+def test_the_k_choice_says_what_each_criterion_alone_would_choose():
+    """A researcher weighing the rank-sum rule needs to see where the criteria disagree
+    (on the demo NPMI alone favours a smaller k than the combined rank)."""
+    frame = pd.DataFrame(
+        {
+            "k": [4, 6, 8],
+            "npmi": [0.07, 0.01, -0.01],
+            "diversity": [0.90, 0.97, 0.95],
+            "stability": [0.74, 1.00, 1.00],
+        }
+    )
+    k, reason = choose_k(frame)
+    assert k == 6
+    assert "Each alone would choose: NPMI k=4, diversity k=6, stability k=6" in reason

@@ -86,10 +86,15 @@ def choose_k(frame: pd.DataFrame) -> tuple[int, str]:
     best = ranks.sort_values(["mean_rank", "k"]).iloc[0]
     k = int(best["k"])
     row = frame.loc[frame["k"] == k].iloc[0]
+    alone = {
+        c: int(frame.sort_values([c, "k"], ascending=[False, True]).iloc[0]["k"]) for c in criteria
+    }
     reason = (
         f"k={k} has the best mean rank ({best['mean_rank']:.2f} of {len(frame)} k values) "
         f"over NPMI ({row['npmi']:.3f}), diversity ({row['diversity']:.3f}) and "
-        f"stability ({row['stability']:.3f}); ties go to the smaller k"
+        f"stability ({row['stability']:.3f}); ties go to the smaller k. Each alone would "
+        f"choose: NPMI k={alone['npmi']}, diversity k={alone['diversity']}, stability "
+        f"k={alone['stability']}"
     )
     return k, reason
 
