@@ -469,6 +469,8 @@ def test_folder_skips_non_documents_and_reports_why(tmp_path):
     (tmp_path / "files.csv").write_text("file,role\nint01.txt,public\n", encoding="utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "figure.png").write_bytes(b"\x89PNG")
+    (tmp_path / "int03.doc").write_bytes(b"\xd0\xcf\x11\xe0 an old Word file")
+    (tmp_path / "coding.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / ".DS_Store").write_bytes(b"\x00\x00")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "int02.md").write_text(TRANSCRIPT, encoding="utf-8")
@@ -482,6 +484,11 @@ def test_folder_skips_non_documents_and_reports_why(tmp_path):
         "files.csv": NOT_A_DOCUMENT,
         "empty.txt": "empty file",
         "figure.png": "unsupported file type '.png'",
+        # types a researcher can convert are told how
+        "int03.doc": "unsupported file type '.doc'. Fix: save it as .docx (or .txt) from "
+        "your word processor.",
+        "coding.xlsx": "unsupported file type '.xlsx'. Fix: save it as CSV (in Excel: File > "
+        "Save As > CSV UTF-8).",
     }
 
 

@@ -76,6 +76,19 @@ SUPPORTED_SUFFIXES = (
     + (".docx", ".pdf", ".ris", ".bib")
     + TABLE_SUFFIXES
 )
+# How to make a file of a common type this reader does not read into one it does.
+_CONVERT = {
+    **dict.fromkeys(
+        (".doc", ".rtf", ".odt", ".pages", ".wpd"),
+        "save it as .docx (or .txt) from your word processor",
+    ),
+    **dict.fromkeys(
+        (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"),
+        "save it as CSV (in Excel: File > Save As > CSV UTF-8)",
+    ),
+    **dict.fromkeys((".enl", ".enlx", ".nbibx"), "export the library as RIS (.ris) or BibTeX"),
+    **dict.fromkeys((".htm", ".html", ".xml"), "save the text as .txt"),
+}
 # Folder names that say what their files are when the file itself does not.
 _PAPER_FOLDERS = frozenset({"papers", "paper", "literature", "articles", "review"})
 _TRANSCRIPT_FOLDERS = frozenset({"transcripts", "transcript", "interviews"})
@@ -115,7 +128,10 @@ class _Reader:
     def read_file(self, path: Path) -> list[_Pending]:
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            raise UpstreamError(f"unsupported file type {suffix or '(no extension)'!r}")
+            raise UpstreamError(
+                f"unsupported file type {suffix or '(no extension)'!r}",
+                fix=_CONVERT.get(suffix),
+            )
         if path.stat().st_size == 0:
             raise UpstreamError("empty file")
         if suffix in TAGGED_SUFFIXES:
