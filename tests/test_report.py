@@ -220,3 +220,25 @@ def test_chromium_renders_the_report_without_network(full_run, report, tmp_path)
     assert len(_page_requests(control, tmp_path)) >= 2
     # ... and the report makes none
     assert _page_requests(page, tmp_path) == []
+
+
+def test_examples_and_quotes_say_how_they_were_chosen(tmp_path):
+    """Determinant/action examples favour segments with content (tokens.parquet) over
+    the one that loads most on its topic, and the page says how quotes are chosen."""
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False, concept=False)
+    tokens = {
+        "P01#2": ["upstream", "prevention"],  # highest topic weight, little content
+        "P01#3": "say fight living wage place fought living wage".split(),
+        "P02#3": "resident take control community garden budget community budget".split(),
+    }
+    pd.DataFrame({"segment_id": list(tokens), "tokens": list(tokens.values())}).to_parquet(
+        run / "tokens.parquet"
+    )
+    page = write_report(run).read_text(encoding="utf-8")
+    section = page.split('<section id="determinants">')[1].split("</section>")[0]
+    action = section.split("<h4>action</h4>")[1].split("<h4>")[0]
+    order = [action.index(f"segment {sid}") for sid in ("P02#3", "P01#3", "P01#2")]
+    assert order == sorted(order)
+    assert "8 content words" in action and "2 content words" in action
+    topics = page.split('<section id="topics">')[1].split("</section>")[0]
+    assert "at least 8 content words" in topics and "load most on it" not in topics

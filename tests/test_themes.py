@@ -425,3 +425,53 @@ def test_minilm_maps_paraphrased_topics_without_shared_words():
     assert mapper.topic_labels_[0] == "prevention"
     assert mapper.topic_labels_[1] == "social_determinants"
     assert mapper.topic_labels_[2] == "emergent"
+
+
+def _quote_mapper(texts, tokens, doc_topic, theme_scores):
+    """What ``evidence_quotes`` reads from a fitted mapper, set by hand."""
+    from types import SimpleNamespace
+
+    theme_scores = np.asarray(theme_scores, float)
+    ids = ["prevention", "social_determinants"]
+    labels = pd.DataFrame(
+        {
+            "theme": [ids[j] for j in theme_scores.argmax(axis=1)],
+            "theme_score": theme_scores.max(axis=1),
+        }
+    )
+    return SimpleNamespace(
+        segment_labels_=labels,
+        segment_combined_=theme_scores,
+        theme_ids_=ids,
+        doc_topic_=np.asarray(doc_topic, float),
+        texts_=list(texts),
+        tokens_=[list(t) for t in tokens],
+    )
+
+
+def test_quotes_are_substantive_segments_not_small_talk():
+    """Short turns that load fully on a topic ("Yeah, fine, thanks.") come after segments
+    with something to say; ties in topic weight go to the segment the labeller is surer
+    of, not to the first in document order."""
+    housing = "damp housing landlord rent mould council repair tenant eviction".split()
+    texts = [
+        "Yeah, fine, thanks.",
+        "No. I think that's it. Thanks.",
+        "The damp in the flat, the landlord never came, the rent kept rising, " * 2,
+        "Housing is health: damp, mould, rent arrears and a landlord who will not repair.",
+        "Council tenants fought the eviction and won repairs for the whole estate.",
+    ]
+    tokens = [["fine"], ["think"], housing, housing, housing[:8]]
+    doc_topic = [[1.0, 0.0], [1.0, 0.0], [0.998, 0.002], [0.999, 0.001], [0.7, 0.3]]
+    scores = [[0.2, 0.3], [0.3, 0.4], [0.1, 0.6], [0.05, 0.95], [0.2, 0.7]]
+    mapper = _quote_mapper(texts, tokens, doc_topic, scores)
+    quotes = evidence_quotes(mapper, n=4)
+    topic = quotes[quotes["kind"] == "topic"]
+    # the two equal weights (1.00 to two decimals) are ordered by theme score (0.95 > 0.6)
+    assert list(topic["segment_id"]) == [3, 2, 4, 1]
+    assert list(topic["content_words"]) == [9, 9, 8, 1]
+    theme = quotes[(quotes["kind"] == "theme") & (quotes["key"] == "social_determinants")]
+    assert list(theme["segment_id"])[:3] == [3, 4, 2]  # substantive first, by score
+    # with a lower bar the short turns compete on weight again
+    loose = evidence_quotes(mapper, n=5, min_words=1)
+    assert list(loose.loc[loose["kind"] == "topic", "segment_id"]) == [3, 2, 1, 0, 4]

@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from upstreamnlp.corpus.model import is_missing
 from upstreamnlp.report.runfolder import RunFolder
+from upstreamnlp.themes.evidence import MIN_QUOTE_WORDS, WEIGHT_TIE, quote_order
 from upstreamnlp.themes.validation import CODER_COLUMNS, GROUP_COLUMNS
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
@@ -236,8 +238,9 @@ class _Page:
         )
 
 
-def _quote(row: dict[str, Any], highlight: str | None = None) -> str:
-    """One quotation with where it came from (document, speaker role, group, offsets)."""
+def _quote(row: dict[str, Any], highlight: str | None = None, score_name: str = "score") -> str:
+    """One quotation with where it came from (document, speaker role, group, offsets),
+    its ``score`` (named ``score_name``) and its number of content words."""
     text = "" if _missing(row.get("text")) else str(row.get("text"))
     body = _highlight(text, highlight) if highlight else _e(text)
     parts = [f"doc {row.get('doc_id')}"]
@@ -249,7 +252,9 @@ def _quote(row: dict[str, Any], highlight: str | None = None) -> str:
     if not _missing(row.get("start_char")) and not _missing(row.get("end_char")):
         parts.append(f"chars {int(row['start_char'])}\u2013{int(row['end_char'])}")
     if not _missing(row.get("score")):
-        parts.append(f"score {_fmt(row.get('score'))}")
+        parts.append(f"{score_name} {_fmt(row.get('score'))}")
+    if not _missing(row.get("content_words")):
+        parts.append(f"{int(row['content_words'])} content words")
     footer = " \u00b7 ".join(_e(p) for p in parts)
     return f'<blockquote class="quote"><p>{body}</p><footer>{footer}</footer></blockquote>'
 
@@ -277,7 +282,26 @@ def _quotes_for(page: _Page, scope: str, key: Any, n: int = MAX_QUOTES) -> str:
         rows = rows.sort_values("rank", kind="stable")
     if rows.empty:
         return _note(f"No quotes for this {scope}.")
-    return "".join(_quote(r) for r in rows.head(n).to_dict("records"))
+    score_name = "topic weight" if scope == "topic" else "theme score"
+    return "".join(_quote(r, score_name=score_name) for r in rows.head(n).to_dict("records"))
+
+
+def _quote_rule(scope: str) -> str:
+    """How ``themes.evidence_quotes`` chose the quotes of a topic or a theme, in words."""
+    substantive = (
+        f"segments with at least {MIN_QUOTE_WORDS} content words (the lemmas the model saw; "
+        "shorter ones only when too few are that long)"
+    )
+    if scope == "topic":
+        return (
+            f"up to {MAX_QUOTES} quotes: {substantive} whose dominant topic it is, ranked by "
+            "their weight on the topic (equal to two decimals counts as a tie), ties broken "
+            "by the score of the segment's own theme label, then by length"
+        )
+    return (
+        f"up to {MAX_QUOTES} quotes: {substantive} labelled with the theme, ranked by their "
+        "theme score, then by length"
+    )
 
 
 # --- the sections ------------------------------------------------------------------------
@@ -455,7 +479,7 @@ def _topics(page: _Page) -> str:
         described = f"{model} model with k = {topics['k'].iloc[0]}".strip()
         out.append(
             f"<p>{_e(described)}; "
-            "top terms with their weight in the topic, then the quotes that load most on it.</p>"
+            f"top terms with their weight in the topic, then {_e(_quote_rule('topic'))}.</p>"
         )
     for topic in numbers:
         terms = topics[topics["topic"] == topic] if topics is not None else None
@@ -494,6 +518,7 @@ def _themes(page: _Page, codebook) -> str:
     theme_map = run.theme_map
     if total:
         out.append(_note(f"Segment labels come from {described}.{_learning_note(run.manifest)}"))
+    out.append(f"<p>Under each theme, {_e(_quote_rule('theme'))}.</p>")
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
         name = theme.name if theme else theme_id
@@ -601,15 +626,41 @@ def _determinants(page: _Page) -> str:
         out.append("<h3>By theme</h3>" + _table(cross))
     out.append(page.figure("determinant_action", "Determinants versus action, by theme"))
     out.append("<h3>Examples</h3>")
-    frame = assignments.assign(_label=labels)
-    if "topic_weight" in frame:
-        frame = frame.sort_values("topic_weight", ascending=False, kind="stable")
+    out.append(
+        f"<p>For each label, up to three segments with at least {MIN_QUOTE_WORDS} content "
+        "words (shorter ones only when too few are that long), ranked by their weight on "
+        "their topic (equal to two decimals counts as a tie), then by their theme score, "
+        "then by length.</p>"
+    )
+    frame = assignments.assign(_label=labels).reset_index(drop=True)
+    ids = frame["segment_id"] if "segment_id" in frame else pd.Series([None] * len(frame))
+    old_text = frame["text"] if "text" in frame else pd.Series([None] * len(frame))
+    frame["text"] = [
+        page.segment_text.get(sid, text) for sid, text in zip(ids, old_text, strict=True)
+    ]
+    texts = frame["text"].map(lambda t: "" if _missing(t) else str(t))
+    # content words as the model saw them (tokens.parquet), else words of the text
+    words = run.content_words
+    frame["content_words"] = [
+        words.get(str(sid), len(text.split())) for sid, text in zip(ids, texts, strict=True)
+    ]
+
+    def column(name: str):
+        return frame[name].fillna(0).to_numpy(float) if name in frame else None
+
     for label in [x for x in ("determinant", "action", "both") if x in counts]:
-        rows = frame[frame["_label"] == label].head(3).to_dict("records")
+        order = quote_order(
+            frame.index[frame["_label"] == label].to_numpy(),
+            frame["content_words"].to_numpy(),
+            column("topic_weight") if "topic_weight" in frame else np.zeros(len(frame)),
+            column("theme_score"),
+            texts.str.len().to_numpy(),
+            tie=WEIGHT_TIE,
+        )[:3]
+        rows = frame.loc[order].to_dict("records")
         quotes = []
         for row in rows:
             row = dict(row)
-            row["text"] = page.segment_text.get(row.get("segment_id"), row.get("text"))
             row.pop("score", None)
             if not _missing(row.get("text")):
                 quotes.append(_quote(row))

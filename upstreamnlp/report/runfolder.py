@@ -108,6 +108,22 @@ class RunFolder:
         return frame
 
     @cached_property
+    def content_words(self) -> dict[str, int]:
+        """Content words per modelled segment (``tokens.parquet``: the tokens the model
+        saw, a phrase counting its words); empty when the file is missing."""
+        path = self.path / "tokens.parquet"
+        if not path.is_file():
+            return {}
+        try:
+            frame = pd.read_parquet(path, columns=["segment_id", "tokens"])
+        except Exception:  # noqa: BLE001 - an unreadable optional file is reported as missing
+            return {}
+        return {
+            str(sid): int(sum(len(str(t).split("_")) for t in tokens))
+            for sid, tokens in zip(frame["segment_id"], frame["tokens"], strict=True)
+        }
+
+    @cached_property
     def chosen_k(self) -> int | None:
         for value in (
             self.metrics.get("chosen_k"),

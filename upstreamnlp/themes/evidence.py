@@ -21,7 +21,17 @@ QUOTE_COLUMNS = [
     "end_char",
     "score",
     "text",
+    "content_words",
 ]
+
+# A quote should say something: segments with at least this many content words (the
+# lemmas the model saw: nouns, verbs, adjectives..., stop words and fillers left out) come
+# before shorter ones, so "Yeah, fine, thanks." is shown only when a topic or theme has too
+# few longer segments.
+MIN_QUOTE_WORDS = 8
+# Topic weights equal to two decimals count as a tie (NMF gives many short segments a weight
+# of exactly 1.0), broken by the segment's theme score and then its length.
+WEIGHT_TIE = 0.01
 
 
 def _segment_info(segments: pd.DataFrame | None, n_rows: int) -> pd.DataFrame:
@@ -36,6 +46,41 @@ def _segment_info(segments: pd.DataFrame | None, n_rows: int) -> pd.DataFrame:
     return info
 
 
+def content_word_count(texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None):
+    """Content words per segment: the number of tokens the model saw (``tokens``, lemmas
+    after the part-of-speech and stop-word filter; a phrase such as ``social_determinant``
+    counts its words), or without tokens the words of the text."""
+    if tokens is not None:
+        return np.array([sum(len(t.split("_")) for t in toks) for toks in tokens], dtype=int)
+    return np.array([len(str(t or "").split()) for t in texts], dtype=int)
+
+
+def quote_order(
+    candidates: np.ndarray,
+    content_words: np.ndarray,
+    score: np.ndarray,
+    tie_break: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+    min_words: int = MIN_QUOTE_WORDS,
+    tie: float = 0.0,
+) -> np.ndarray:
+    """``candidates`` (row indices) in quoting order: segments with at least ``min_words``
+    content words first, then by ``score`` (descending; scores that round to the same
+    multiple of ``tie`` are equal), then ``tie_break`` (descending), then ``lengths`` (longer first), then row
+    order. Shorter segments follow only when there are too few long ones."""
+    idx = np.asarray(candidates, dtype=int)
+    if idx.size == 0:
+        return idx
+    primary = np.asarray(score, dtype=float)[idx]
+    if tie > 0:
+        primary = np.round(primary / tie)
+    second = np.zeros(idx.size) if tie_break is None else np.asarray(tie_break, float)[idx]
+    third = np.zeros(idx.size) if lengths is None else np.asarray(lengths, float)[idx]
+    short = np.asarray(content_words)[idx] < min_words
+    # np.lexsort sorts by the last key first
+    return idx[np.lexsort((idx, -third, -second, -primary, short))]
+
+
 def evidence_quotes(
     mapper,
     segments: pd.DataFrame | None = None,
@@ -43,18 +88,23 @@ def evidence_quotes(
     texts: list[str] | None = None,
     theme_labels=None,
     theme_scores: np.ndarray | None = None,
+    min_words: int = MIN_QUOTE_WORDS,
 ) -> pd.DataFrame:
     """The ``n`` best quotes for every theme and every topic of a fitted ``ThemeMapper``.
 
     ``segments`` holds one row per modelled segment in the model's row order (segment_id,
-    doc_id, speaker_role, start_char, end_char, text: the de-identified text). Theme quotes
-    are the segments labelled with the theme, ranked by their combined theme score; topic
-    quotes are the segments whose dominant topic it is, ranked by topic weight.
+    doc_id, speaker_role, start_char, end_char, text: the de-identified text). A quote
+    should carry content: segments with at least ``min_words`` content words
+    (``content_word_count`` on the mapper's tokens) come first, shorter ones only when a
+    theme or topic has too few. Theme quotes are the segments labelled with the theme,
+    ranked by their theme score, then length; topic quotes are the segments whose
+    dominant topic it is, ranked by topic weight (to ``WEIGHT_TIE``), then by the score
+    of the segment's own theme label, then length.
     ``theme_labels`` and ``theme_scores`` (segments x the mapper's themes) replace the
     mapper's labels and combined scores, e.g. with a coded-sample labeller's labels and
     probabilities, so that the quotes show what the run's final labels say.
     Returns columns: kind (theme/topic), key, rank, segment_id, doc_id, speaker_role,
-    start_char, end_char, score, text.
+    start_char, end_char, score, text, content_words.
     """
     labels = mapper.segment_labels_ if hasattr(mapper, "segment_labels_") else None
     if labels is None:
@@ -85,10 +135,24 @@ def evidence_quotes(
         info["text"] = list(texts)
     elif info["text"].isna().all():
         info["text"] = list(mapper.texts_)
+    tokens = getattr(mapper, "tokens_", None)
+    if tokens is not None and len(tokens) != n_rows:
+        tokens = None
+    words = content_word_count(info["text"].fillna("").astype(str).tolist(), tokens)
+    info["content_words"] = words
+    lengths = info["text"].fillna("").astype(str).str.len().to_numpy()
+    # how sure the labeller is of each segment's own label: the tie-break between
+    # segments that load equally on a topic
+    if theme_labels is not None:
+        own_score = combined.max(axis=1)
+    elif "theme_score" in labels:
+        own_score = labels["theme_score"].to_numpy(dtype=float)
+    else:
+        own_score = np.asarray(combined, float).max(axis=1)
     rows = []
     for j, theme_id in enumerate(mapper.theme_ids_):
         idx = np.flatnonzero(theme_of == theme_id)
-        order = idx[np.lexsort((idx, -combined[idx, j]))][:n]
+        order = quote_order(idx, words, combined[:, j], lengths=lengths, min_words=min_words)[:n]
         for rank, i in enumerate(order, start=1):
             rows.append(
                 {"kind": "theme", "key": theme_id, "rank": rank, "score": combined[i, j]}
@@ -99,7 +163,9 @@ def evidence_quotes(
     weight = doc_topic.max(axis=1)
     for t in range(doc_topic.shape[1]):
         idx = np.flatnonzero((dominant == t) & (weight > 0))
-        order = idx[np.lexsort((idx, -weight[idx]))][:n]
+        order = quote_order(
+            idx, words, weight, own_score, lengths, min_words=min_words, tie=WEIGHT_TIE
+        )[:n]
         for rank, i in enumerate(order, start=1):
             rows.append(
                 {"kind": "topic", "key": str(t), "rank": rank, "score": weight[i]}
