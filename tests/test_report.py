@@ -242,3 +242,21 @@ def test_examples_and_quotes_say_how_they_were_chosen(tmp_path):
     assert "8 content words" in action and "2 content words" in action
     topics = page.split('<section id="topics">')[1].split("</section>")[0]
     assert "at least 8 content words" in topics and "load most on it" not in topics
+
+
+def test_a_report_written_by_the_run_shows_the_final_status(tmp_path):
+    """The run writes report.html while manifest.json still says "running" and marks it
+    complete right after: the page must not show the stale status."""
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False, concept=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["status"] = "running"
+    del manifest["finished"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = write_report(run, final_name="demo").read_text(encoding="utf-8")
+    provenance = page.split('<section id="provenance">')[1].split("</section>")[0]
+    assert "<dt>status</dt><dd>complete</dd>" in provenance
+    assert "running" not in provenance and "not complete" not in page
+    # rebuilt by hand from an unfinished folder, the page says so
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "not complete (status: running)" in page
+    assert "<dt>status</dt><dd>running</dd>" in page

@@ -209,8 +209,9 @@ def _counts_table(counts: dict | None, key: str, value: str = "count") -> str:
 class _Page:
     """Collects the sections of one report and remembers which figures it showed."""
 
-    def __init__(self, run: RunFolder) -> None:
+    def __init__(self, run: RunFolder, final: bool = False) -> None:
         self.run = run
+        self.final = final  # written by the run itself as its last step
         self.shown_figures: set[str] = set()
         self.segment_text: dict[str, str] = {}
         if run.segments is not None and {"segment_id", "text"} <= set(run.segments.columns):
@@ -943,11 +944,23 @@ def _validation(page: _Page) -> str:
     return "".join(out)
 
 
+def _run_status(manifest: dict, final: bool) -> str:
+    """The run's status as the reader should see it. A run writes the report as its last
+    step, while manifest.json still says "running"; it marks the manifest complete only
+    after that, so a page written by the run (``final``) belongs to a complete run
+    (a failed run leaves no run folder, only its .partial staging folder)."""
+    status = str(manifest.get("status") or "unknown")
+    if final and status == "running":
+        return "complete"
+    return status
+
+
 def _provenance(page: _Page) -> str:
     run = page.run
-    manifest = run.manifest
+    manifest = dict(run.manifest)
     if not manifest:
         return _note("No manifest.json in this run folder.")
+    manifest["status"] = _run_status(manifest, page.final)
     out = [
         _kv(
             (k, manifest.get(k))
@@ -999,7 +1012,7 @@ def write_report(
     names that folder and does not warn that the run is incomplete.
     """
     run = RunFolder(run_dir)
-    page = _Page(run)
+    page = _Page(run, final=final_name is not None)
     codebook = run.codebook()
     title = title or (run.config.get("report") or {}).get("title") or DEFAULT_TITLE
     builders = {
