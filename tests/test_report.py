@@ -260,3 +260,30 @@ def test_a_report_written_by_the_run_shows_the_final_status(tmp_path):
     page = write_report(run).read_text(encoding="utf-8")
     assert "not complete (status: running)" in page
     assert "<dt>status</dt><dd>running</dd>" in page
+
+
+def test_topic_mapping_and_segment_labels_are_told_apart(report):
+    """A topic maps onto themes as a whole; segments are labelled one by one. The counts
+    of both must add up on the page, e.g. an emergent topic whose segments got themes."""
+    emergent = report.split('<section id="emergent">')[1].split("</section>")[0]
+    assert "2 of 7 modelled segments belong to an emergent topic" in emergent
+    assert "1 segment carries the label &#x27;emergent&#x27;" in emergent
+    assert "The topic fits no theme (emergent)" in emergent
+    assert "2 segments, each labelled on its own: 1 emergent, 1 grassroots" in emergent
+    themes = report.split('<section id="themes">')[1].split("</section>")[0]
+    grassroots = themes.split('id="theme-grassroots"')[1]
+    assert "Topics mapped onto it:</span> none (no topic as a whole fits it best" in grassroots
+    assert "1 of 7 modelled segments (14.3%), in 1 documents; from topic 2 (1)" in grassroots
+
+
+def test_modelled_segment_counts_agree_and_explain_the_difference(tmp_path):
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False, concept=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["corpus_summary"]["modelled_segments"] = 8  # one segment had no tokens left
+    manifest["empty_segments_not_modelled"] = 1
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "4 documents, 9 segments, 7 modelled" in page
+    glance = page.split('<section id="glance">')[1].split("</section>")[0]
+    assert "<dd>7 (of the 8 segments outside interviewer turns; 1 had no content words" in glance
+    assert "<dd>8</dd>" not in glance

@@ -306,23 +306,50 @@ def _quote_rule(scope: str) -> str:
 
 
 # --- the sections ------------------------------------------------------------------------
+GLANCE_COUNTS = (("documents", "documents"), ("segments", "segments"))
+
+
+def _modelled_counts(run: RunFolder) -> tuple[int | None, int | None, int]:
+    """(segments modelled, segments that could have been, those left out for having no
+    content words). ``corpus_summary.modelled_segments`` counts every segment outside
+    interviewer turns; the model (and assignments.csv) sees only those with tokens left
+    after preprocessing (``empty_segments_not_modelled`` in manifest.json)."""
+    manifest = run.manifest
+    summary = manifest.get("corpus_summary") or {}
+    candidates = summary.get("modelled_segments")
+    empty = manifest.get("empty_segments_not_modelled")
+    assignments = run.assignments
+    if assignments is not None:
+        modelled = len(assignments)
+    elif candidates is not None:
+        modelled = int(candidates) - int(empty or 0)
+    else:
+        return None, None, 0
+    if candidates is None:
+        candidates = modelled + int(empty or 0)
+    return int(modelled), int(candidates), max(0, int(candidates) - int(modelled))
+
+
 def _glance(page: _Page) -> str:
     run = page.run
     manifest = run.manifest
     out = []
     summary = manifest.get("corpus_summary") or {}
     if summary:
-        out.append(
-            _kv(
-                (label, summary.get(key))
-                for key, label in (
-                    ("documents", "documents"),
-                    ("segments", "segments"),
-                    ("modelled_segments", "segments modelled (interviewer turns excluded)"),
+        pairs = [(label, summary[key]) for key, label in GLANCE_COUNTS if key in summary]
+        modelled, candidates, empty = _modelled_counts(run)
+        if modelled is not None:
+            text = f"{modelled:,}"
+            if empty:
+                text += (
+                    f" (of the {candidates:,} segments outside interviewer turns; {empty:,} "
+                    "had no content words left after preprocessing, e.g. a one-word reply or "
+                    "only stop words and fillers, and were not modelled)"
                 )
-                if key in summary
-            )
-        )
+            else:
+                text += " (interviewer turns excluded)"
+            pairs.append(("segments modelled", text))
+        out.append(_kv(pairs))
     segments = run.segments
     if segments is not None and {"doc_id", "text"} <= set(segments.columns):
         words = segments["text"].fillna("").astype(str).str.split().str.len()
@@ -431,7 +458,18 @@ def _topic_info(run: RunFolder) -> dict[int, dict[str, Any]]:
     if assignments is not None and "topic" in assignments:
         for topic, n in assignments["topic"].value_counts().items():
             info.setdefault(int(topic), {})["segments"] = int(n)
+        if "theme" in assignments:
+            for topic, rows in assignments.groupby("topic"):
+                info[int(topic)]["segment_labels"] = _label_counts(rows["theme"])
     return info
+
+
+def _label_counts(labels: pd.Series) -> str:
+    """'40 prevention, 12 grassroots, 6 none': the final labels of some segments, most
+    frequent first."""
+    counts = labels.fillna("none").astype(str).value_counts(sort=False)
+    counts = counts.sort_values(ascending=False, kind="stable")
+    return ", ".join(f"{n} {label}" for label, n in counts.items())
 
 
 def _terms(terms: pd.DataFrame) -> str:
@@ -446,19 +484,34 @@ def _terms(terms: pd.DataFrame) -> str:
     return f'<p class="terms">{"".join(spans)}</p>'
 
 
+MAPPING_VS_LABELS = (
+    "Two things are labelled: each topic as a whole is mapped onto the themes it fits "
+    "(a theme, 'mixed' for several, 'emergent' for none), and each segment is then labelled "
+    "on its own, from its own words. A segment's label need not be its topic's: a segment "
+    "of an emergent topic can get a theme, and a segment of a mapped topic another theme "
+    "or none."
+)
+
+
 def _one_topic(page: _Page, topic: int, terms: pd.DataFrame | None, info: dict[str, Any]) -> str:
     label = info.get("label")
     heading = f"Topic {topic}" + (f" \u2014 {label}" if label else "")
     out = [f'<h3 id="topic-{_e(topic)}">{_e(heading)}</h3>']
     facts = []
     if info.get("assigned"):
-        facts.append(f"mapped onto: {', '.join(info['assigned'])}")
+        facts.append(f"topic mapped onto: {', '.join(info['assigned'])}")
+    elif label == "emergent":
+        facts.append("the topic fits no theme (emergent)")
     if "best_theme" in info:
         facts.append(f"closest theme: {info['best_theme']} (score {_fmt(info['best_score'])})")
     if "segments" in info:
-        facts.append(f"{info['segments']} segments")
+        segments = f"{info['segments']} segments"
+        if info.get("segment_labels"):
+            segments += f", each labelled on its own: {info['segment_labels']}"
+        facts.append(segments)
     if facts:
-        out.append(f"<p>{_e('; '.join(facts))}</p>")
+        sentence = "; ".join(facts)
+        out.append(f"<p>{_e(sentence[:1].upper() + sentence[1:])}.</p>")
     if terms is not None and not terms.empty:
         out.append(_terms(terms))
     out.append(_quotes_for(page, "topic", topic))
@@ -482,6 +535,8 @@ def _topics(page: _Page) -> str:
             f"<p>{_e(described)}; "
             f"top terms with their weight in the topic, then {_e(_quote_rule('topic'))}.</p>"
         )
+    if any("segment_labels" in entry for entry in info.values()):
+        out.append(f"<p>{_e(MAPPING_VS_LABELS)}</p>")
     for topic in numbers:
         terms = topics[topics["topic"] == topic] if topics is not None else None
         out.append(_one_topic(page, topic, terms, info.get(topic, {})))
@@ -536,15 +591,23 @@ def _themes(page: _Page, codebook) -> str:
                 f"topic {int(t)} ({_fmt(s)})"
                 for t, s in zip(mapped["topic"], mapped["score"], strict=False)
             )
-            out.append(
-                f'<p><span class="label">Topics mapped onto it:</span> {_e(topics or "none")}</p>'
-            )
+            if not topics:
+                topics = (
+                    "none (no topic as a whole fits it best; its segments are labelled one by one)"
+                )
+            out.append(f'<p><span class="label">Topics mapped onto it:</span> {_e(topics)}</p>')
         if assignments is not None and "theme" in assignments and total:
             labelled = assignments[assignments["theme"] == theme_id]
             docs = labelled["doc_id"].nunique() if "doc_id" in labelled else 0
+            source = ""
+            if "topic" in labelled and len(labelled):
+                by_topic = labelled["topic"].value_counts(sort=False).sort_index()
+                by_topic = by_topic.sort_values(ascending=False, kind="stable")
+                source = "; from " + ", ".join(f"topic {int(t)} ({n})" for t, n in by_topic.items())
             out.append(
-                f'<p><span class="label">Prevalence:</span> {len(labelled)} of {total} modelled segments '
-                f"({100 * len(labelled) / total:.1f}%), in {docs} documents.</p>"
+                f'<p><span class="label">Segments labelled with it:</span> {len(labelled)} of '
+                f"{total} modelled segments ({100 * len(labelled) / total:.1f}%), in {docs} "
+                f"documents{_e(source)}.</p>"
             )
         out.append(_quotes_for(page, "theme", theme_id))
     return "".join(out)
@@ -559,9 +622,23 @@ def _emergent(page: _Page) -> str:
         "mixture, or noise.</p>"
     ]
     assignments = run.assignments
+    if emergent:
+        out.append(f"<p>{_e(MAPPING_VS_LABELS)}</p>")
     if assignments is not None and "theme" in assignments and len(assignments):
         n = int((assignments["theme"] == "emergent").sum())
-        out.append(f"<p>{n} of {len(assignments)} modelled segments are labelled emergent.</p>")
+        in_emergent = (
+            int(assignments["topic"].isin(emergent).sum()) if "topic" in assignments else 0
+        )
+        summary = [
+            f"{in_emergent} of {len(assignments)} modelled segments belong to an emergent "
+            f"topic; {n} {'segment carries' if n == 1 else 'segments carry'} the label "
+            "'emergent' (a segment of an emergent topic that fits no theme on its own either)"
+        ]
+        if n == 0 and in_emergent:
+            summary.append(
+                " (each of them was given a theme or none by the segment labeller, see below)"
+            )
+        out.append(f"<p>{_e(''.join(summary))}.</p>")
     if not emergent:
         return "".join(out) + _note("Every topic mapped onto a theme (or no mapping was made).")
     topics = run.topics
@@ -1044,9 +1121,11 @@ def write_report(
             "parts of the report may be missing or out of date.</div>"
         )
     summary = run.manifest.get("corpus_summary") or {}
-    subtitle = ", ".join(
-        f"{summary[k]} {k.replace('_', ' ')}" for k in ("documents", "segments") if k in summary
-    )
+    parts = [f"{summary[k]:,} {k}" for k in ("documents", "segments") if k in summary]
+    modelled = _modelled_counts(run)[0]
+    if parts and modelled is not None:
+        parts.append(f"{modelled:,} modelled")
+    subtitle = ", ".join(parts)
     caveat = (
         '<div class="caveat"><strong>Read this first.</strong> The model is an aid to reading, '
         "not a replacement: it groups and ranks passages, it does not understand them. Check "
