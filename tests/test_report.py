@@ -287,3 +287,59 @@ def test_modelled_segment_counts_agree_and_explain_the_difference(tmp_path):
     glance = page.split('<section id="glance">')[1].split("</section>")[0]
     assert "<dd>7 (of the 8 segments outside interviewer turns; 1 had no content words" in glance
     assert "<dd>8</dd>" not in glance
+
+
+def test_tables_write_years_and_offsets_plainly_with_readable_headings(tmp_path):
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False)
+    occurrences = pd.DataFrame(
+        {
+            "occurrence_id": ["P01@1493"],
+            "doc_id": ["P01"],
+            "segment_id": ["P01#2"],
+            "role": ["researcher"],
+            "discipline": ["public health"],
+            "start_char": [1493],
+            "end_char": [1501],
+            "match": ["upstream"],
+            "year": [2020],
+            "title": [None],  # empty metadata columns stay in the CSV only
+            "sense_name": ["S1: prevention"],
+            "sense_theme": ["prevention"],
+        }
+    )
+    occurrences.to_csv(run / "concept" / "occurrences.csv", index=False)
+    prevalence = pd.DataFrame(
+        {
+            "group": ["researcher", "public"],
+            "label": ["S1: prevention"] * 2,
+            "share": [1.0, 1.0],
+            "ci_low": [1.0, 1.0],
+            "ci_high": [1.0, 1.0],
+            "n_segments": [1, 1],
+            "n_documents": [1, 1],
+        }
+    )
+    prevalence.to_csv(run / "concept" / "prevalence_discipline.csv", index=False)
+    pd.DataFrame({"year": [2020, 2021], "n": [1200, 3]}).to_csv(
+        run / "concept" / "years.csv", index=False
+    )
+    for name in ("concept_senses_by_discipline", "concept_collocates_by_discipline"):
+        fig, ax = plt_figure()
+        save_figure(fig, run / "figures", name)
+    page = write_report(run).read_text(encoding="utf-8")
+    concept = page.split('<section id="concept">')[1].split("</section>")[0]
+    assert ">2020<" in concept and "2,020" not in concept  # a year
+    assert "1,200" in concept  # a count keeps its separator
+    assert "Senses of ‘upstream’ by discipline" in concept and "by by_" not in concept
+    assert "prevalence discipline" not in concept and "collocates discipline" not in concept
+    assert "<th>share of uses</th>" in concept and "<th>title</th>" not in concept
+    captions = re.findall(r"<figcaption>([^<]*)\(figures/concept_collocates", concept)
+    assert len(captions) == 2 and len(set(captions)) == 2  # one per grouping, distinct
+
+
+def plt_figure():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["a", "b"], [1, 2])
+    return fig, ax

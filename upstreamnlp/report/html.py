@@ -113,6 +113,26 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+# Columns whose numbers are labels or positions, not quantities: no thousands separator
+# (a year 2020, an offset 1493, a topic 3).
+_PLAIN_COLUMNS = {"year", "topic", "k", "sense", "rank", "seed", "start", "end", "id"}
+_PLAIN_SUFFIXES = ("_char", "_start", "_end", "_id", "_year")
+
+
+def _plain_column(name: Any) -> bool:
+    name = str(name).lower()
+    return name in _PLAIN_COLUMNS or name.endswith(_PLAIN_SUFFIXES)
+
+
+def _fmt_plain(value: Any) -> str:
+    """A year, id or offset as written: 2020, not 2,020 (or 2,020.0)."""
+    if _missing(value):
+        return "\u2013"
+    if _is_number(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _is_number(value: Any) -> bool:
     return (
         not isinstance(value, bool)
@@ -175,11 +195,12 @@ def _table(
     headers = list(headers) if headers and len(headers) == len(columns) else columns
     shown = frame if max_rows is None else frame.head(max_rows)
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    formats = [_fmt_plain if _plain_column(c) else _fmt for c in columns]
     rows = []
     for record in shown[columns].itertuples(index=False, name=None):
         cells = []
-        for value in record:
-            text = _fmt(value)
+        for value, fmt in zip(record, formats, strict=True):
+            text = fmt(value)
             if len(text) > max_chars:
                 text = text[:max_chars] + "\u2026"
             cls = ' class="num"' if _is_number(value) else ""
@@ -877,6 +898,80 @@ def _definitions(page: _Page, frame: pd.DataFrame) -> str:
     return "".join(out)
 
 
+# (column, heading) of the concept tables worth reading; other columns stay in the CSV
+SENSE_TABLE = [
+    ("sense", "sense"),
+    ("name", "name"),
+    ("n", "uses"),
+    ("theme", "theme"),
+    ("theme_score", "theme score"),
+    ("literal", "literal use"),
+    ("top_terms", "top terms"),
+    ("quotes", "example uses"),
+]
+SENSE_PREVALENCE_TABLE = [
+    ("group", "group"),
+    ("label", "sense"),
+    ("share", "share of uses"),
+    ("ci_low", "95% CI low"),
+    ("ci_high", "95% CI high"),
+    ("n_segments", "uses"),
+    ("n_documents", "documents"),
+]
+COLLOCATE_TABLE = [
+    ("group", "group"),
+    ("term", "word"),
+    ("count_window", "near the term"),
+    ("count_rest", "elsewhere in the group"),
+    ("g2", "G2"),
+    ("log_ratio", "log ratio"),
+]
+OCCURRENCE_TABLE = [
+    ("doc_id", "document"),
+    ("segment_id", "segment"),
+    ("role", "role"),
+    ("discipline", "discipline"),
+    ("match", "matched"),
+    ("sense_name", "sense"),
+    ("sense_theme", "sense's theme"),
+]
+
+
+def _columns(spec: list[tuple[str, str]], frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The columns of ``spec`` that ``frame`` has, and their headings."""
+    present = [(c, h) for c, h in spec if c in frame.columns]
+    return [c for c, _ in present], [h for _, h in present]
+
+
+def _concept_term(run: RunFolder) -> str:
+    """The concept's name as the page quotes it: 'upstream' (concept.terms)."""
+    terms = (run.config.get("concept") or {}).get("terms") or ["upstream"]
+    if isinstance(terms, str):
+        terms = [terms]
+    return " / ".join(f"\u2018{t}\u2019" for t in terms)
+
+
+def _concept_columns(folder: Path) -> list[str]:
+    """The groupings the lens compared: prevalence_<column>.csv or collocates_<column>.csv."""
+    columns = []
+    for prefix in ("prevalence_", "collocates_"):
+        columns += [p.stem[len(prefix) :] for p in sorted(folder.glob(f"{prefix}*.csv"))]
+    return list(dict.fromkeys(columns))
+
+
+def _figure_column(name: str, kind: str) -> str:
+    """'discipline' from concept_senses_by_discipline (or concept_senses_discipline)."""
+    rest = name[len(f"concept_{kind}_") :]
+    return rest[len("by_") :] if rest.startswith("by_") else rest
+
+
+def _concept_figure(page: _Page, kind: str, column: str, caption: str) -> str:
+    for name in (f"concept_{kind}_by_{column}", f"concept_{kind}_{column}"):
+        if page.run.figure(name) is not None and name not in page.shown_figures:
+            return page.figure(name, caption)
+    return ""
+
+
 def _concept(page: _Page) -> str:
     run = page.run
     folder = run.path / "concept"
@@ -884,6 +979,7 @@ def _concept(page: _Page) -> str:
         return _note(
             "No concept/ folder in this run: the concept lens was not run."
         ) + page.figures_with_prefix("concept_")
+    term = _concept_term(run)
     out = []
     conc = run.csv("concept/concordance.csv")
     out.append("<h3>Concordance</h3>")
@@ -913,26 +1009,63 @@ def _concept(page: _Page) -> str:
     out.append("<h3>Senses</h3>")
     senses = run.csv("concept/senses.csv")
     out.append(
-        _table(senses, max_rows=GENERIC_ROWS)
+        _table(senses, *_columns(SENSE_TABLE, senses), max_rows=GENERIC_ROWS)
         if senses is not None
         else _note("No concept/senses.csv.")
     )
-    out.append(
-        page.figures_with_prefix(
-            "concept_senses_", lambda n: f"Senses of 'upstream' by {n[len('concept_senses_') :]}"
+    by_columns = _concept_columns(folder)
+    for column in by_columns:
+        out.append(f"<h3>Senses of {_e(term)} by {_e(column)}</h3>")
+        out.append(
+            _concept_figure(
+                page,
+                "senses",
+                column,
+                f"Share of each sense of {term} in each {column} group (95% CI, documents "
+                "resampled)",
+            )
         )
-    )
-    for path in sorted(folder.glob("prevalence_*.csv")) + sorted(folder.glob("collocates_*.csv")):
-        out.append(f"<h3>{_e(path.stem.replace('_', ' '))}</h3>")
-        out.append(_table(run.csv(f"concept/{path.name}"), max_rows=GENERIC_ROWS))
-    out.append(page.figures_with_prefix("concept_collocates", lambda n: "Collocates of 'upstream'"))
-    known = {"concordance", "definitions", "senses"}
+        prev = run.csv(f"concept/prevalence_{column}.csv")
+        if prev is not None:
+            out.append(_table(prev, *_columns(SENSE_PREVALENCE_TABLE, prev), max_rows=GENERIC_ROWS))
+    for column in by_columns:
+        out.append(f"<h3>Words near {_e(term)} by {_e(column)} (collocates)</h3>")
+        out.append(
+            _concept_figure(
+                page,
+                "collocates",
+                column,
+                f"Collocates of {term} by {column}: each group's words most often within five "
+                "words of it, by G2",
+            )
+        )
+        table = run.csv(f"concept/collocates_{column}.csv")
+        if table is not None:
+            out.append(_table(table, *_columns(COLLOCATE_TABLE, table), max_rows=GENERIC_ROWS))
+    occurrences = run.csv("concept/occurrences.csv")
+    if occurrences is not None:
+        out.append(f"<h3>Each use of {_e(term)} and its sense</h3>")
+        out.append(
+            _table(occurrences, *_columns(OCCURRENCE_TABLE, occurrences), max_rows=GENERIC_ROWS)
+        )
+    known = {"concordance", "definitions", "senses", "occurrences"}
     for path in sorted(folder.glob("*.csv")):
         if path.stem not in known and not path.stem.startswith(("prevalence_", "collocates_")):
             out.append(
-                f"<h3>{_e(path.stem)}</h3>"
+                f"<h3>{_e(path.stem.replace('_', ' '))}</h3>"
                 + _table(run.csv(f"concept/{path.name}"), max_rows=GENERIC_ROWS)
             )
+    out.append(
+        page.figures_with_prefix(
+            "concept_senses_", lambda n: f"Senses of {term} by {_figure_column(n, 'senses')}"
+        )
+    )
+    out.append(
+        page.figures_with_prefix(
+            "concept_collocates_",
+            lambda n: f"Collocates of {term} by {_figure_column(n, 'collocates')}",
+        )
+    )
     out.append(page.figures_with_prefix("concept_"))
     return "".join(out)
 
