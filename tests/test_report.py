@@ -343,3 +343,24 @@ def plt_figure():
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.bar(["a", "b"], [1, 2])
     return fig, ax
+
+
+def test_concordance_shows_the_matched_words_and_what_the_count_includes(tmp_path):
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False)
+    rows = [
+        ("P01", "researcher", "For me ", "upstream", " is prevention", "term"),
+        ("P02", "practitioner", "we need ", "upstream action", " on housing", "phrase"),
+        ("P02", "practitioner", "going to the ", "causes of the causes", ". Not why", "phrase"),
+        ("paper_01", None, "", "Upstream", " determinants such as", "term"),
+    ]
+    pd.DataFrame(rows, columns=["doc_id", "role", "left", "match", "right", "form"]).to_csv(
+        run / "concept" / "concordance.csv", index=False
+    )
+    page = write_report(run).read_text(encoding="utf-8")
+    concept = page.split('<section id="concept">')[1].split("</section>")[0]
+    header = "<th>document</th><th>role</th><th>left</th><th>matched</th><th>right</th>"
+    assert header in concept
+    assert "<td>we need </td><td>upstream action</td><td> on housing</td>" in concept
+    assert "4 occurrences of ‘upstream’ in 3 documents: 2 uses of the word itself; " in concept
+    assert "2 related phrases (e.g. ‘upstream action’, ‘causes of the causes’)" in concept
+    assert '<td>(none)</td><td class="num">1</td>' in concept  # the paper has no role

@@ -951,6 +951,39 @@ def _concept_term(run: RunFolder) -> str:
     return " / ".join(f"\u2018{t}\u2019" for t in terms)
 
 
+_FORMS = {
+    "term": "uses of the word itself",
+    "phrase": "related phrases",
+    "river_metaphor": "passages of the river metaphor",
+}
+
+
+def _occurrence_forms(conc: pd.DataFrame, run: RunFolder) -> str:
+    """What the count includes, from the concordance's ``form`` column: ': 177 the word
+    itself, 60 related phrases (e.g. ...), ...'; each use counted once, as its longest
+    match."""
+    if "form" not in conc or "match" not in conc or conc.empty:
+        return ""
+    forms = conc["form"].fillna("term").astype(str)
+    if set(forms) <= {"term"}:
+        return ""
+    words = {str(t).lower() for t in (run.config.get("concept") or {}).get("terms") or ["upstream"]}
+    parts = []
+    for form, count in forms.value_counts(sort=False).sort_values(ascending=False).items():
+        part = f"{count} {_FORMS.get(form, form.replace('_', ' '))}"
+        if form != "term":
+            matches = conc.loc[forms == form, "match"].astype(str).str.lower().value_counts()
+            examples = list(matches.index[:3])
+            # related phrases without the word itself are the ones a reader would not expect
+            if form == "phrase":
+                examples += [
+                    m for m in matches.index if m not in examples and not words & set(m.split())
+                ][:2]
+            part += " (e.g. " + ", ".join(f"\u2018{m}\u2019" for m in examples) + ")"
+        parts.append(part)
+    return ": " + "; ".join(parts) + "; each use is counted once, as its longest match"
+
+
 def _concept_columns(folder: Path) -> list[str]:
     """The groupings the lens compared: prevalence_<column>.csv or collocates_<column>.csv."""
     columns = []
@@ -985,18 +1018,21 @@ def _concept(page: _Page) -> str:
     out.append("<h3>Concordance</h3>")
     if conc is not None:
         out.append(
-            f"<p>{len(conc)} occurrences of the term"
+            f"<p>{len(conc)} occurrences of {_e(term)}"
             + (f" in {conc['doc_id'].nunique()} documents" if "doc_id" in conc else "")
+            + _e(_occurrence_forms(conc, run))
             + ".</p>"
         )
         group_col = _first(conc.columns, ("group", "role", "discipline"))
         if group_col:
-            counts = conc[group_col].value_counts().sort_index()
+            counts = conc[group_col].fillna("(none)").value_counts().sort_index()
             out.append(
                 _table(pd.DataFrame({group_col: counts.index, "occurrences": counts.to_numpy()}))
             )
-        cols = [c for c in ("doc_id", group_col, "left", "keyword", "right") if c and c in conc]
-        out.append(_table(conc, cols or None, max_rows=GENERIC_ROWS))
+        keyword = _first(conc.columns, ("match", "keyword", "node"))
+        cols = [c for c in ("doc_id", group_col, "left", keyword, "right") if c and c in conc]
+        headers = [{"doc_id": "document", keyword: "matched"}.get(c, c) for c in cols]
+        out.append(_table(conc, cols or None, headers, max_rows=GENERIC_ROWS))
     else:
         out.append(_note("No concept/concordance.csv."))
     out.append("<h3>Definitional statements</h3>")
