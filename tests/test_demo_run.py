@@ -47,6 +47,12 @@ def test_no_privacy_key_term_in_any_file_of_the_demo_run(demo_run_dir):
     assert leaks == {}
 
 
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
 def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
     manifest = json.loads((demo_run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete"
@@ -70,6 +76,12 @@ def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
     assert {g["group"] for g in validation["by_group"]["kind"]} == {"paper", "transcript"}
     report = (demo_run_dir / "report.html").read_text(encoding="utf-8")
     assert "Agreement by role" in report and "Agreement by discipline" in report
+    # the run's warnings reach the page written by the run, beside what they concern
+    assert manifest["warnings"] and all(_escaped(w) in report for w in manifest["warnings"])
+    compare = report.split('<section id="compare">')[1].split("</section>")[0]
+    by_discipline = compare.split('id="compare-discipline"')[1].split('id="compare-')[0]
+    assert "political science: a single document, so no bootstrap interval" in by_discipline
+    assert "<dt>status</dt><dd>complete</dd>" in report
     for column in ("role", "discipline", "kind"):
         assert (demo_run_dir / "compare" / f"vocabulary_{column}.csv").exists()
     assert (demo_run_dir / "concept" / "concordance.csv").exists()

@@ -364,3 +364,21 @@ def test_concordance_shows_the_matched_words_and_what_the_count_includes(tmp_pat
     assert "4 occurrences of ‘upstream’ in 3 documents: 2 uses of the word itself; " in concept
     assert "2 related phrases (e.g. ‘upstream action’, ‘causes of the causes’)" in concept
     assert '<td>(none)</td><td class="num">1</td>' in concept  # the paper has no role
+
+
+def test_warnings_sit_beside_the_tables_they_concern(tmp_path):
+    """A group with one document has a zero-width interval; the page says why, next to
+    the prevalence table, and shows the run's warnings about that grouping there too."""
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["warnings"] = [
+        "role: groups with a single segment (public) are shown but their figures describe "
+        "one source"
+    ]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = write_report(run).read_text(encoding="utf-8")
+    compare = page.split('<section id="compare">')[1].split("</section>")[0]
+    prevalence = compare.split("<h4>Prevalence by group</h4>")[1].split("<h4>")[0]
+    assert "practitioner, public, researcher: a single document each" in prevalence
+    assert "the interval shown is the point estimate" in prevalence
+    assert "Warning from the run: role: groups with a single segment (public)" in prevalence

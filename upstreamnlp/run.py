@@ -244,7 +244,7 @@ def run(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _run_stages(config, staging, result, _Progress(progress))
+            _run_stages(config, staging, result, _Progress(progress), caught)
         manifest["warnings"] = sorted({str(w.message) for w in caught})
     except BaseException as exc:
         manifest["status"] = "failed"
@@ -305,7 +305,11 @@ def _check_early(config: RunConfig, corpus) -> None:
         )
 
 
-def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progress) -> None:
+def _run_stages(
+    config: RunConfig, folder: Path, result: RunResult, bar: _Progress, caught=None
+) -> None:
+    """Every stage into ``folder``; ``caught``: the warnings recorded so far, written into
+    the manifest before the report so that the report can show them."""
     from upstreamnlp.models.embeddings import CachedEmbedder, load_embedder
     from upstreamnlp.preprocess import preprocess
     from upstreamnlp.report.figures import save_figure
@@ -469,6 +473,8 @@ def _run_stages(config: RunConfig, folder: Path, result: RunResult, bar: _Progre
     # 8. report ------------------------------------------------------------------------
     with bar.stage("report", "report.html, codebook.qdc, project.qdpx"):
         manifest["timings"] = dict(bar.timings)
+        if caught is not None:  # the report shows them beside what they concern
+            manifest["warnings"] = sorted({str(w.message) for w in caught})
         _write_json(folder / "manifest.json", manifest)
         if config.report.qdpx and result.mapper is not None:
             from upstreamnlp.report.qdpx import emergent_codes, export_qdc, export_qdpx

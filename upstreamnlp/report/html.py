@@ -769,6 +769,39 @@ def _determinants(page: _Page) -> str:
     return "".join(out)
 
 
+def _warning(text: str) -> str:
+    return f'<p class="caveat">{_e(text)}</p>'
+
+
+def _interval_warning(prev: pd.DataFrame | None, unit: str) -> str:
+    """A prevalence table's groups with one document have no bootstrap interval: the
+    interval shown is the point estimate (zero width), which must not read as certainty."""
+    if prev is None or not {"group", "n_documents"} <= set(prev.columns):
+        return ""
+    single = sorted(
+        {str(g) for g, n in zip(prev["group"], prev["n_documents"], strict=True) if n == 1}
+    )
+    if not single:
+        return ""
+    names = ", ".join(single)
+    return _warning(
+        f"{names}: {'a single document' if len(single) == 1 else 'a single document each'}, "
+        "so no bootstrap interval is possible (documents are resampled); the interval shown "
+        f"is the point estimate, and the share describes one source's {unit}, not a group."
+    )
+
+
+def _run_warnings(run: RunFolder, column: str) -> str:
+    """The run's warnings about this grouping (manifest.json ``warnings`` starting
+    '<column>: '), other than the single-document one told by ``_interval_warning``."""
+    found = [
+        str(w)
+        for w in run.manifest.get("warnings") or []
+        if str(w).startswith(f"{column}: ") and "single document" not in str(w)
+    ]
+    return "".join(_warning(f"Warning from the run: {w}") for w in found)
+
+
 def _compare_columns(run: RunFolder) -> list[str]:
     columns = list((run.config.get("compare") or {}).get("by") or [])
     folder = run.path / "compare"
@@ -819,6 +852,8 @@ def _compare(page: _Page) -> str:
         out.append("<h4>Prevalence by group</h4>")
         out.append(page.figure(f"prevalence_{column}", f"Share of segments by {column} (95% CI)"))
         prev = run.csv(f"compare/prevalence_{column}.csv")
+        out.append(_interval_warning(prev, "segments"))
+        out.append(_run_warnings(run, column))
         if prev is not None:
             prev = prev.sort_values(
                 [c for c in ("measure", "label", "group") if c in prev], kind="stable"
@@ -1062,6 +1097,7 @@ def _concept(page: _Page) -> str:
             )
         )
         prev = run.csv(f"concept/prevalence_{column}.csv")
+        out.append(_interval_warning(prev, "uses"))
         if prev is not None:
             out.append(_table(prev, *_columns(SENSE_PREVALENCE_TABLE, prev), max_rows=GENERIC_ROWS))
     for column in by_columns:
