@@ -382,3 +382,23 @@ def test_warnings_sit_beside_the_tables_they_concern(tmp_path):
     assert "practitioner, public, researcher: a single document each" in prevalence
     assert "the interval shown is the point estimate" in prevalence
     assert "Warning from the run: role: groups with a single segment (public)" in prevalence
+
+
+def test_statistics_come_with_a_reading_guide(report):
+    compare = report.split('<section id="compare">')[1].split("</section>")[0]
+    guide = compare.split("<h3")[0]  # before the first table
+    for words in ("<strong>z</strong>", "1.96", "3.84", "binary log", "in bits", "0 is identical"):
+        assert words in guide
+    themes = report.split('<section id="themes">')[1].split("</section>")[0]
+    assert "a theme score (theme_score in assignments.csv) is the zero-shot score" in themes
+    topics = report.split('<section id="topics">')[1].split("</section>")[0]
+    assert "topic weight is its share of the topic" in topics
+
+
+def test_a_learned_theme_score_reads_as_the_labellers_probability(tmp_path):
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False, concept=False)
+    assignments = pd.read_csv(run / "assignments.csv")
+    assignments["label_source"] = "codebook-examples"
+    assignments.to_csv(run / "assignments.csv", index=False)
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "is the labeller&#x27;s probability (0-1) for the label it chose" in page

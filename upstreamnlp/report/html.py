@@ -554,7 +554,9 @@ def _topics(page: _Page) -> str:
         described = f"{model} model with k = {topics['k'].iloc[0]}".strip()
         out.append(
             f"<p>{_e(described)}; "
-            f"top terms with their weight in the topic, then {_e(_quote_rule('topic'))}.</p>"
+            f"top terms with their weight in the topic, then {_e(_quote_rule('topic'))}. "
+            "A segment's topic weight is its share of the topic (0-1; 1 means the model puts "
+            "all of the segment in this topic).</p>"
         )
     if any("segment_labels" in entry for entry in info.values()):
         out.append(f"<p>{_e(MAPPING_VS_LABELS)}</p>")
@@ -562,6 +564,27 @@ def _topics(page: _Page) -> str:
         terms = topics[topics["topic"] == topic] if topics is not None else None
         out.append(_one_topic(page, topic, terms, info.get(topic, {})))
     return "".join(out)
+
+
+def _score_guide(assignments: pd.DataFrame | None) -> str:
+    """What a theme score (``theme_score``) is, for the labels this run has."""
+    learned = (
+        assignments is not None
+        and "label_source" in assignments
+        and (assignments["label_source"].astype(str) != "zero-shot").any()
+    )
+    if learned:
+        what = (
+            "the labeller's probability (0-1) for the label it chose; 0.9 means it is "
+            "fairly sure, near 1 / (number of themes + 1) means it is guessing"
+        )
+    else:
+        what = (
+            "the zero-shot score (0-1) of the chosen theme, combining seed terms, "
+            "similarity to the codebook and the segment's topic; higher is a closer fit, "
+            "not a probability"
+        )
+    return f"Reading the scores: a theme score (theme_score in assignments.csv) is {what}."
 
 
 def _themes(page: _Page, codebook) -> str:
@@ -596,6 +619,7 @@ def _themes(page: _Page, codebook) -> str:
     if total:
         out.append(_note(f"Segment labels come from {described}.{_learning_note(run.manifest)}"))
     out.append(f"<p>Under each theme, {_e(_quote_rule('theme'))}.</p>")
+    out.append(_note(_score_guide(assignments)))
     for theme_id in theme_ids:
         theme = next((t for t in codebook.themes if t.id == theme_id), None) if codebook else None
         name = theme.name if theme else theme_id
@@ -802,6 +826,23 @@ def _run_warnings(run: RunFolder, column: str) -> str:
     return "".join(_warning(f"Warning from the run: {w}") for w in found)
 
 
+# One line each on how to read the statistics of the comparison tables.
+COMPARE_GUIDE = (
+    "<strong>z</strong> (log-odds z-score): how distinctive a term is for the group against "
+    "the rest; beyond \u00b11.96 the difference is unlikely to be chance (about p &lt; 0.05), "
+    "and the further from 0, the more distinctive; negative means the rest use it more.",
+    "<strong>G<sup>2</sup></strong> (log-likelihood): the evidence that the term's frequency "
+    "differs; 3.84 corresponds to p &lt; 0.05 and 10.83 to p &lt; 0.001. It grows with "
+    "frequency, so read it for certainty, not size.",
+    "<strong>log ratio</strong>: the size of the difference, as the binary log of the ratio "
+    "of relative frequencies: 1 is twice as frequent in the group as in the rest, 2 four "
+    "times, 0 equal, -1 half.",
+    "<strong>Jensen-Shannon divergence</strong> (JSD, in bits): how different two groups' "
+    "distributions of terms, themes or topics are; 0 is identical, 1 is nothing in common, "
+    "and it is symmetric.",
+)
+
+
 def _compare_columns(run: RunFolder) -> list[str]:
     columns = list((run.config.get("compare") or {}).get("by") or [])
     folder = run.path / "compare"
@@ -822,6 +863,7 @@ def _compare(page: _Page) -> str:
         "<p>Distinctive terms: log-odds ratio with an informative Dirichlet prior, as a "
         "z-score (Monroe, Colaresi &amp; Quinn 2008), with Dunning's G<sup>2</sup> (1993) and "
         "Hardie's log ratio (2014). Prevalence intervals resample documents, not segments.</p>"
+        f"<ul>{''.join(f'<li>{item}</li>' for item in COMPARE_GUIDE)}</ul>"
     ]
     for column in columns:
         out.append(f'<h3 id="compare-{_e(column)}">By {_e(column)}</h3>')
