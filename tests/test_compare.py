@@ -225,3 +225,69 @@ def test_vectorised_scores_equal_the_scalar_formulas():
         row = table.loc[("epidemiology", term)]
         assert row["g2"] == pytest.approx(g2_keyness(epi[term], rest[term], c, d))
         assert row["log_ratio"] == pytest.approx(log_ratio(epi[term], rest[term], c, d))
+
+
+def _text_boxes(fig):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_text()]
+
+
+def test_fightin_words_labels_do_not_overlap_and_ticks_read_as_numbers():
+    from upstreamnlp.compare.figures import fightin_words_plot
+
+    # many terms at nearly the same frequency and z: labels would sit on top of each other
+    terms = [f"term{i}" for i in range(12)]
+    vocabulary = pd.DataFrame(
+        {
+            "group": "public",
+            "term": terms,
+            "count": [6] * 6 + [11] * 6,
+            "count_rest": [0] * 12,
+            "z": [2.40 + 0.01 * i for i in range(12)],
+        }
+    )
+    fig = fightin_words_plot(vocabulary, "public")
+    boxes = _text_boxes(fig)
+    assert len(boxes) == 12
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert ticks and all("times" not in t and "^" not in t for t in ticks)
+    assert {"5", "10"} <= set(ticks)
+
+
+def test_prevalence_plot_gives_every_group_its_own_colour_and_keeps_its_labels_in_view():
+    from upstreamnlp.compare.figures import prevalence_plot
+
+    groups = [f"discipline {i}" for i in range(12)]
+    prev = pd.DataFrame(
+        [
+            {"group": g, "label": lab, "share": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+            for g in groups
+            for lab in ("S1", "S2")
+        ]
+    )
+    fig = prevalence_plot(prev, "Senses by discipline")
+    ax = fig.axes[0]
+    colours = {tuple(np.round(bar.get_facecolor(), 4)) for bar in ax.patches}
+    assert len(colours) == 12
+    legend = ax.get_legend()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # the legend sits beside the bars, not over them
+    assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+    assert "\n" in ax.get_ylabel()  # two short lines, not one long one cut off
+
+
+def test_saved_figures_keep_what_lies_outside_the_axes(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from upstreamnlp.report.figures import PNG_DPI, save_figure
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(["a", "b"], [1, 2])
+    ax.legend(["a legend placed well outside the axes"], bbox_to_anchor=(1.05, 1), loc="upper left")
+    paths = save_figure(fig, tmp_path, "outside")
+    width, _ = Image.open(paths["png"]).size
+    assert width > 4 * PNG_DPI  # the page grew to hold the legend instead of cutting it

@@ -174,6 +174,10 @@ def test_sweep_and_choose_k_prefers_the_planted_number():
     assert "k=4" in reason and "NPMI" in reason
     fig = plot_k_selection(frame, k)
     assert len(fig.axes) == 3  # npmi, diversity, stability (c_v skipped)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["NPMI coherence", "Topic diversity", "Stability across seeds"]
+    frame = frame.assign(c_v=0.5)
+    assert "C_V coherence" in [ax.get_title() for ax in plot_k_selection(frame, k).axes]
 
 
 def test_sweep_of_clusters_scores_every_k():

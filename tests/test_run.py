@@ -257,3 +257,27 @@ def test_a_failed_run_never_claims_to_be_complete(study, tmp_path, monkeypatch):
     assert not (tmp_path / "broken").exists()
     partial = json.loads((tmp_path / ".broken.partial" / "manifest.json").read_text())
     assert partial["status"] == "failed" and "disk full" in partial["error"]
+
+
+def test_determinant_figure_legend_sits_above_the_bars(tmp_path):
+    from upstreamnlp.run import _determinant_figure
+
+    assignments = pd.DataFrame(
+        {
+            "theme": ["prevention"] * 6 + ["grassroots"] * 6,
+            "determinant_or_action": ["determinant", "action", "both", "neither"] * 3,
+        }
+    )
+    saved = {}
+
+    def keep(fig, folder, name):
+        saved[name] = fig
+
+    _determinant_figure(assignments, tmp_path, keep)
+    fig = saved["determinant_action"]
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+    assert legend.y0 >= ax.get_window_extent(renderer).y1 - 1

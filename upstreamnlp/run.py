@@ -782,7 +782,11 @@ def _determinant_figure(assignments: pd.DataFrame, figures: Path, save_figure) -
     )
     ax.set_xlabel("segments")
     ax.set_ylabel("theme")
-    ax.set_title("Determinants versus action, by theme")
+    ax.set_title("Determinants versus action, by theme", pad=24)
+    # the legend above the bars, not over them
+    ax.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(order), fontsize=8, frameon=False
+    )
     fig.tight_layout()
     save_figure(fig, figures, "determinant_action")
 

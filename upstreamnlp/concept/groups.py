@@ -147,7 +147,7 @@ def sense_prevalence_figure(prev: pd.DataFrame, by: str):
     from upstreamnlp.compare.figures import prevalence_plot
 
     fig = prevalence_plot(prev, title=f"Senses of the concept by {by}")
-    fig.axes[0].set_ylabel("share of occurrences (95% CI, documents resampled)")
+    fig.axes[0].set_ylabel("share of occurrences\n(95% CI, documents resampled)")
     return fig
 
 

@@ -99,6 +99,14 @@ def choose_k(frame: pd.DataFrame) -> tuple[int, str]:
     return k, reason
 
 
+METRIC_TITLES = {
+    "npmi": "NPMI coherence",
+    "c_v": "C_V coherence",
+    "diversity": "Topic diversity",
+    "stability": "Stability across seeds",
+}
+
+
 def plot_k_selection(frame: pd.DataFrame, chosen_k: int | None = None):
     """Each metric against k in its own panel, the chosen k marked by a dashed line."""
     import matplotlib
@@ -113,7 +121,7 @@ def plot_k_selection(frame: pd.DataFrame, chosen_k: int | None = None):
         if chosen_k is not None:
             ax.axvline(chosen_k, linestyle="--", color="#c0504d", label=f"chosen k={chosen_k}")
         ax.set_xlabel("k (topics)")
-        ax.set_title(metric.replace("_", " ").upper() if metric != "diversity" else "diversity")
+        ax.set_title(METRIC_TITLES[metric])
         ax.set_xticks(list(frame["k"]))
     if chosen_k is not None:
         axes[0][0].legend(loc="best", fontsize=8)

@@ -45,8 +45,20 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> dict[str, Path]:
     paths = {"png": folder / f"{name}.png", "svg": folder / f"{name}.svg"}
     try:
         with matplotlib.rc_context({"svg.hashsalt": "upstreamnlp", "svg.fonttype": "path"}):
-            fig.savefig(paths["png"], dpi=PNG_DPI, metadata={"Software": None})
-            fig.savefig(paths["svg"], metadata={"Date": None, "Creator": None})
+            # tight: axis labels and legends outside the axes are never cut off
+            fig.savefig(
+                paths["png"],
+                dpi=PNG_DPI,
+                metadata={"Software": None},
+                bbox_inches="tight",
+                pad_inches=0.1,
+            )
+            fig.savefig(
+                paths["svg"],
+                metadata={"Date": None, "Creator": None},
+                bbox_inches="tight",
+                pad_inches=0.1,
+            )
     finally:
         plt.close(fig)
     return paths
