@@ -97,6 +97,9 @@ def test_sections_show_what_the_run_found(report):
     assert "leans towards those of its neighbours" not in themes  # zero-shot: no context
     concept = report.split('<section id="concept">')[1].split("</section>")[0]
     assert "<mark>stopping people getting ill</mark>" in concept
+    # a sense's theme beside how the run labelled the segments it occurs in
+    assert "the run&#x27;s labels of the segments it occurs in" in concept
+    assert "prevention 50%; social_determinants 50% (of 2)" in concept
     validation = report.split('<section id="validation">')[1].split("</section>")[0]
     assert "0.610" in validation and "0.660" in validation  # kappa, macro-F1
     between = validation.split("<h3>Agreement between coders</h3>")[1]
