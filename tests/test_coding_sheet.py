@@ -226,26 +226,9 @@ def test_a_sheet_saved_again_by_libreoffice_reads_as_the_sheet_filled_in(tmp_pat
     assert validate(assignments, theirs).to_dict() == validate(assignments, ours).to_dict()
 
 
-def test_codes_typed_with_track_changes_on_are_read_as_if_accepted(tmp_path):
+def test_codes_typed_with_track_changes_on_are_read_as_if_accepted(tmp_path, tracked_change):
     """With Word's Track Changes on, typed text sits in <w:ins> and deleted text in
     <w:delText>: the codes must read as the coder sees them once changes are accepted."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    def tracked(tag: str, text: str, text_tag: str = "w:t"):
-        change = OxmlElement(tag)
-        for key, value in (
-            ("w:id", "1"),
-            ("w:author", "Coder"),
-            ("w:date", "2026-12-01T10:00:00Z"),
-        ):
-            change.set(qn(key), value)
-        run, piece = OxmlElement("w:r"), OxmlElement(text_tag)
-        piece.text = text
-        run.append(piece)
-        change.append(run)
-        return change
-
     run = tiny_run(tmp_path)
     out = tmp_path / "sheet.docx"
     _sample_docx(run, out)
@@ -255,16 +238,16 @@ def test_codes_typed_with_track_changes_on_are_read_as_if_accepted(tmp_path):
     rows = {row.cells[0].text: row.cells for row in table.rows[1:]}
     theme, aspect = header.index("gold_theme"), header.index("gold_determinant_or_action")
     # A:0 typed in full with tracking on
-    rows["A:0"][theme].paragraphs[0]._p.append(tracked("w:ins", "prevention"))
-    rows["A:0"][aspect].paragraphs[0]._p.append(tracked("w:ins", "Action"))
+    rows["A:0"][theme].paragraphs[0]._p.append(tracked_change("w:ins", "prevention"))
+    rows["A:0"][aspect].paragraphs[0]._p.append(tracked_change("w:ins", "Action"))
     # A:1 coded grassroots, then corrected to social_determinants with tracking on
     cell = rows["A:1"][theme].paragraphs[0]._p
-    cell.append(tracked("w:del", "grassroots", "w:delText"))
-    cell.append(tracked("w:ins", "social_determinants"))
+    cell.append(tracked_change("w:del", "grassroots", "w:delText"))
+    cell.append(tracked_change("w:ins", "social_determinants"))
     # B:0: "other" moved away to another cell and "prevention" left
     cell = rows["B:0"][theme].paragraphs[0]._p
-    cell.append(tracked("w:moveFrom", "other"))
-    cell.append(tracked("w:ins", "prevention"))
+    cell.append(tracked_change("w:moveFrom", "other"))
+    cell.append(tracked_change("w:ins", "prevention"))
     document.save(str(out))
     gold = load_gold(out).set_index("segment_id")
     assert sorted(gold.index) == ["A:0", "A:1", "B:0"]  # B:1 was left uncoded

@@ -204,35 +204,16 @@ def test_a_transcript_without_a_known_interviewer_label_is_flagged(tmp_path):
     ]
 
 
-def _tracked(tag: str, text: str, text_tag: str = "w:t"):
-    """A tracked change (<w:ins>, <w:del>) holding one run of ``text``."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    change = OxmlElement(tag)
-    for key, value in (
-        ("w:id", "7"),
-        ("w:author", "Transcriber"),
-        ("w:date", "2026-01-05T09:00:00Z"),
-    ):
-        change.set(qn(key), value)
-    run, piece = OxmlElement("w:r"), OxmlElement(text_tag)
-    piece.text = text
-    run.append(piece)
-    change.append(run)
-    return change
-
-
-def test_docx_transcript_corrected_with_track_changes_reads_as_accepted(tmp_path):
+def test_docx_transcript_corrected_with_track_changes_reads_as_accepted(tmp_path, tracked_change):
     """A transcriber's corrections made with Track Changes on: what Word shows once the
     changes are accepted, not the words python-docx's paragraph.text alone would give."""
     document = docx.Document()
     document.add_paragraph("Interviewer: What does upstream mean?")
     turn = document.add_paragraph("P01: It means ")
-    turn._p.append(_tracked("w:del", "fixing the drains", "w:delText"))
-    turn._p.append(_tracked("w:ins", "fixing the conditions"))
+    turn._p.append(tracked_change("w:del", "fixing the drains", "w:delText"))
+    turn._p.append(tracked_change("w:ins", "fixing the conditions"))
     turn.add_run(" people live in.")
-    document.add_paragraph("")._p.append(_tracked("w:ins", "P01: And power, really."))
+    document.add_paragraph("")._p.append(tracked_change("w:ins", "P01: And power, really."))
     document.save(tmp_path / "int04.docx")
     corpus = read_corpus(tmp_path)
     assert corpus.document("int04").text.split("\n")[1:] == [
