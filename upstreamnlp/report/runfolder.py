@@ -118,10 +118,10 @@ class RunFolder:
             frame = pd.read_parquet(path, columns=["segment_id", "tokens"])
         except Exception:  # noqa: BLE001 - an unreadable optional file is reported as missing
             return {}
-        return {
-            str(sid): int(sum(len(str(t).split("_")) for t in tokens))
-            for sid, tokens in zip(frame["segment_id"], frame["tokens"], strict=True)
-        }
+        from upstreamnlp.themes.evidence import content_word_count
+
+        counts = content_word_count([], [[str(t) for t in toks] for toks in frame["tokens"]])
+        return {str(sid): int(n) for sid, n in zip(frame["segment_id"], counts, strict=True)}
 
     @cached_property
     def chosen_k(self) -> int | None:
