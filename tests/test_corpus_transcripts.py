@@ -65,6 +65,34 @@ def test_speaker_label_styles_are_recognised():
     assert text[turns[-1].start : turns[-1].end] == "fifteen\nHousing: it is the big one."
 
 
+def test_labels_in_markdown_bold_or_before_a_tab_are_speakers():
+    """Transcripts pasted from a table (speaker, tab, maybe a time, tab, speech) or typed
+    in Markdown (**Interviewer:**) are dialogues too; a data table pasted into a paper is
+    not."""
+    tabbed = (
+        "Speaker 1\t00:00:03\tWhat does upstream mean?\nJane Smith\t00:00:09\tHousing.\n"
+        "Speaker 1\t00:01:03\tWho acts?\nJane Smith\t00:01:09\tThe council.\n"
+    )
+    turns = find_turns(tabbed)
+    assert [(t.speaker, tabbed[t.start : t.end]) for t in turns] == [
+        ("Speaker 1", "What does upstream mean?"),
+        ("Jane Smith", "Housing."),
+        ("Speaker 1", "Who acts?"),
+        ("Jane Smith", "The council."),
+    ]
+    bold = "**Interviewer:** What does upstream mean?\n**P01**: Housing and income.\n"
+    turns = find_turns(bold)
+    assert [(t.speaker, bold[t.start : t.end]) for t in turns] == [
+        ("Interviewer", "What does upstream mean?"),
+        ("P01", "Housing and income."),
+    ]
+    table = "Results\nIncome\t23.4\t45.1\nHousing\t12.0\t11.2\nIncome matters.\n"
+    assert find_turns(table) == []
+    # one tab in a labelled transcript stays inside the turn
+    one = "Interviewer: Hi.\nP01: Hello.\nNote\ton the map.\n"
+    assert [t.speaker for t in find_turns(one)] == ["Interviewer", "P01"]
+
+
 def test_notes_and_mid_sentence_colons_are_not_speakers():
     text = (
         "Interviewer: What matters most?\n"

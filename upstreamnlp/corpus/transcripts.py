@@ -1,7 +1,8 @@
 """Interview transcripts: find speaker turns in text, and read .docx, .vtt and .srt.
 
 A *turn* starts with a speaker label at the start of a line (``Interviewer:``, ``P03:``,
-``Participant 3:``, ``Dr Smith:``, ``Speaker 1 (00:01:02):``, ``[00:01:02] Speaker 1:``)
+``Participant 3:``, ``Dr Smith:``, ``Speaker 1 (00:01:02):``, ``[00:01:02] Speaker 1:``,
+``**Interviewer:**``, or in a dialogue pasted from a table ``Speaker 1<TAB>text``)
 and runs until the next label; turns that wrap over several lines are one turn.
 Offsets always point into the text exactly as given.
 """
@@ -43,14 +44,17 @@ _PARTICLES = frozenset({"of", "de", "van", "von", "da", "du", "le", "la", "der",
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _WORD = r"[^\W_][\w'’.\-]*"
 _LABEL = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
-# A label followed by a colon, or (Otter style) a label and a timestamp alone on a line.
+# A label followed by a colon (also in Markdown bold, "**Interviewer:**"), or (Otter style)
+# a label and a timestamp alone on a line, or (a table pasted as text) a label, a tab and
+# the speech, optionally with a time column between.
 _CANDIDATE = re.compile(
-    rf"""^[ \t]*(?:[\[(]{_TS}[\])][ \t]*|{_TS}[ \t]+)?
+    rf"""^[ \t]*(?:[\[(]{_TS}[\])][ \t]*|{_TS}[ \t]+)?(?:\*\*|__)?
     (?P<label>{_LABEL})
     (?:
-        (?:[ \t]*[\[(]{_TS}[\])]|[ \t]+{_TS})?[ \t]*:(?=[ \t]|$)
+        (?:\*\*|__)?(?:[ \t]*[\[(]{_TS}[\])]|[ \t]+{_TS})?[ \t]*:(?:\*\*|__)?(?=[ \t]|$)
         [ \t]*(?:[\[(]{_TS}[\])]|\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)?
       | [ \t]+{_TS}[ \t]*$
+      | (?P<tab>\t(?:[\[(]?{_TS}[\])]?\t)?)(?=\S)
     )""",
     re.MULTILINE | re.VERBOSE,
 )
@@ -131,11 +135,16 @@ def find_turns(text: str) -> list[Turn]:
     """
     candidates = [m for m in _CANDIDATE.finditer(text) if _plausible_label(m.group("label"))]
     counts = Counter(m.group("label") for m in candidates)
-    accepted = [
-        m
-        for m in candidates
-        if counts[m.group("label")] >= 2 or _one_off_ok(m["label"], text, m.end())
-    ]
+    # a tab after a word is a speaker only in a dialogue: labels that recur, two or more
+    tabbed = Counter(m.group("label") for m in candidates if m.group("tab"))
+    dialogue = sum(n >= 2 for n in tabbed.values()) >= 2
+
+    def accept(m: re.Match) -> bool:
+        if m.group("tab"):
+            return dialogue and tabbed[m.group("label")] >= 2
+        return counts[m.group("label")] >= 2 or _one_off_ok(m["label"], text, m.end())
+
+    accepted = [m for m in candidates if accept(m)]
     turns = []
     for i, match in enumerate(accepted):
         end = accepted[i + 1].start() if i + 1 < len(accepted) else len(text)
