@@ -96,7 +96,7 @@ def clean_pdf_pages(pages: list[str], keep_references: bool = False) -> PdfText:
     "Bibliography" heading in the second half of the text to the end) dropped unless
     ``keep_references``: cited titles and journal names are not the paper's argument."""
     notes: list[str] = []
-    split = [[line for line in page.split("\n")] for page in pages]
+    split = [page.split("\n") for page in pages]
     running = _running_lines(split)
     dropped = 0
     kept_pages = []

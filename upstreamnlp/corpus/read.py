@@ -86,7 +86,7 @@ _CONVERT = {
         (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"),
         "save it as CSV (in Excel: File > Save As > CSV UTF-8)",
     ),
-    **dict.fromkeys((".enl", ".enlx", ".nbibx"), "export the library as RIS (.ris) or BibTeX"),
+    **dict.fromkeys((".enl", ".enlx"), "export the EndNote library as RIS (.ris) or BibTeX"),
     **dict.fromkeys((".htm", ".html", ".xml"), "save the text as .txt"),
 }
 # Folder names that say what their files are when the file itself does not.
