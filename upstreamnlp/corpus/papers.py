@@ -313,7 +313,6 @@ def read_bibtex(text: str, stem: str, path: str | Path = "") -> list[Record]:
 _MEDLINE_LINE = re.compile(r"^([A-Z0-9]{2,4})\s*- (.*)$")
 _WOS_LINE = re.compile(r"^([A-Z][A-Z0-9]) (.*)$")
 _WOS_LISTS = {"AU", "AF", "CR", "BE", "C1"}  # one value per line
-_YEAR_IN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
 def looks_like_medline(text: str) -> bool:
@@ -368,12 +367,11 @@ def read_medline(text: str, stem: str, path: str | Path = "") -> list[Record]:
         doi = next(
             (v.split()[0] for v in tags.get("AID", []) + tags.get("LID", []) if "[doi]" in v), None
         )
-        year = _YEAR_IN.search(first.get("DP", ""))
         fields = {
             "title": first.get("TI", ""),
             "authors": tags.get("FAU") or tags.get("AU") or [],
             "journal": first.get("JT") or first.get("TA", ""),
-            "year": int(year.group(1)) if year else None,
+            "year": parse_year(first["DP"]) if first.get("DP") else None,
             "doi": doi,
             "keywords": tags.get("OT", []),
             "mesh": tags.get("MH", []),
