@@ -41,7 +41,9 @@ def summary_table(corpus: Corpus) -> Table:
 @handle_errors
 def ingest(
     paths: list[Path] | None = typer.Argument(
-        None, help="Files or folders (read recursively); default: corpus.paths of --config."
+        None,
+        metavar="PATHS",
+        help="Files or folders (read recursively); default: corpus.paths of --config.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write FILE.parquet."),
     manifest: Path | None = typer.Option(

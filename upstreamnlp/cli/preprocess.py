@@ -53,7 +53,9 @@ def load_preprocess_options(path: Path | None):
 @app.command("preprocess")
 @handle_errors
 def preprocess_command(
-    corpus: Path = typer.Argument(..., help="CORPUS.parquet written by `upstreamnlp ingest`."),
+    corpus: Path = typer.Argument(
+        ..., metavar="CORPUS", help="CORPUS.parquet written by `upstreamnlp ingest`."
+    ),
     out: Path = typer.Option(..., "--out", help="TOKENS.parquet to write."),
     config: Path | None = typer.Option(None, "--config", help="YAML with preprocess options."),
     include_interviewer: bool = typer.Option(

@@ -12,7 +12,9 @@ from upstreamnlp.cli._app import app, console, handle_errors
 @app.command("run")
 @handle_errors
 def run_command(
-    config: Path = typer.Argument(..., help="Run config (YAML); see configs/default.yaml."),
+    config: Path = typer.Argument(
+        ..., metavar="CONFIG", help="Run config (YAML); see configs/default.yaml."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder to write."),
     set_: list[str] = typer.Option(
         [], "--set", help="Override a config key, e.g. --set model.k=8 (repeatable)."

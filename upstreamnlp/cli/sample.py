@@ -12,7 +12,9 @@ from upstreamnlp.cli._app import app, console, handle_errors
 @app.command("sample")
 @handle_errors
 def sample_command(
-    run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
+    run_dir: Path = typer.Argument(
+        ..., metavar="RUN_DIR", help="A run folder (upstreamnlp run --out DIR)."
+    ),
     n: int = typer.Option(..., "--n", help="How many segments to sample."),
     out: Path = typer.Option(
         ...,

@@ -14,7 +14,9 @@ from upstreamnlp.cli._app import app, console, handle_errors
 @app.command("validate")
 @handle_errors
 def validate_command(
-    run_dir: Path = typer.Argument(..., help="A run folder (upstreamnlp run --out DIR)."),
+    run_dir: Path = typer.Argument(
+        ..., metavar="RUN_DIR", help="A run folder (upstreamnlp run --out DIR)."
+    ),
     gold: list[Path] = typer.Option(
         ...,
         "--gold",
