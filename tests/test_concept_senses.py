@@ -144,7 +144,8 @@ def test_collocates_are_content_words_not_fillers_or_contractions(nlp):
 
     said = (
         "Er, that's upstream housing, I'd say. Um, yeah, we're upstream on housing, "
-        "who's upstream? Housing, er, that's it. Wouldn't upstream be housing?"
+        "who's upstream? Housing, er, that's it. Wouldn't upstream be housing? She says "
+        "upstream gets housing right, she says upstream planning gets it."
     )
     other = "The weather was fine and the bus was late, as it often is on a Monday."
     corpus = Corpus(
@@ -154,6 +155,8 @@ def test_collocates_are_content_words_not_fillers_or_contractions(nlp):
     terms = set(table["term"])
     assert "housing" in terms
     assert not terms & {"that's", "i'd", "we're", "who's", "wouldn't", "er", "um", "yeah"}
+    assert not terms & {"says", "gets"}  # forms of the fillers say and get
+    assert "planning" in terms  # an -ing form is kept: "upstream planning" is no filler
 
 
 def test_each_sense_shows_how_the_run_labelled_the_segments_it_occurs_in():

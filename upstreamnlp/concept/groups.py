@@ -43,6 +43,15 @@ def sense_prevalence(
     return prevalence(occurrences, by=by, label=label, document="doc_id", n_boot=n_boot, seed=seed)
 
 
+def _stop_form(word: str, drop: frozenset[str] | set[str]) -> bool:
+    """Is ``word`` a stop word or filler, or its -s form ("gets", "says" for get, say)?
+    Collocates are surface words; the stop lists hold base forms. -ing forms are kept:
+    "thinking" in "upstream thinking" is no filler."""
+    from upstreamnlp.themes.codebook import simple_lemma
+
+    return word in drop or simple_lemma(word) in drop
+
+
 def collocates(
     corpus: Corpus,
     occurrences: pd.DataFrame,
@@ -120,7 +129,7 @@ def collocates(
         c, d = float(sum(win.values())), float(sum(rest.values()))
         scored = []
         for word, a in win.items():
-            if a < min_count or word in drop or "'" in word or len(word) <= 2:
+            if a < min_count or "'" in word or len(word) <= 2 or _stop_form(word, drop):
                 continue
             b = rest.get(word, 0)
             if d and b / d >= a / c:
