@@ -358,3 +358,58 @@ def test_merge_same_speaker_cues(tmp_path, merge):
     (tmp_path / "zoom.vtt").write_text(ZOOM_VTT, encoding="utf-8")
     corpus = read_corpus(tmp_path, options=SegmentationOptions(merge_same_speaker=merge))
     assert len(corpus.segments) == (2 if merge else 3)
+
+
+ODT_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.3">
+<office:body><office:text>
+<text:tracked-changes><text:changed-region text:id="ct1"><text:deletion>
+<office:change-info><dc:creator>T</dc:creator></office:change-info>
+<text:p>fixing the drains</text:p></text:deletion></text:changed-region></text:tracked-changes>
+<text:h text:outline-level="1">Interview 6</text:h>
+<text:p>Interviewer: What does <text:span>upstream</text:span> mean?</text:p>
+<text:p>P06: It means<text:s text:c="2"/>fixing <text:change text:change-id="ct1"/>the
+ conditions<text:note text:note-class="footnote"><text:note-citation>1</text:note-citation>
+<text:note-body><text:p>Transcriber's note.</text:p></text:note-body></text:note> people
+ live in.<office:annotation><text:p>check this</text:p></office:annotation></text:p>
+<table:table><table:table-row><table:table-cell><text:p>Speaker</text:p></table:table-cell>
+<table:table-cell><text:p>Text</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell><text:p>Interviewer</text:p></table:table-cell>
+<table:table-cell><text:p>Anything else?</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell><text:p>P06</text:p></table:table-cell>
+<table:table-cell><text:p>Power, really.</text:p></table:table-cell></table:table-row>
+</table:table>
+</office:text></office:body></office:document-content>
+"""
+
+
+def test_odt_transcript_from_libreoffice_reads_as_shown(tmp_path):
+    """LibreOffice Writer saves .odt: its text, tracked changes accepted (the deleted
+    words kept apart), without footnotes or comments, tables as turns."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "int06.odt", "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", ODT_CONTENT)
+    corpus = read_corpus(tmp_path)
+    assert corpus.skipped == []
+    doc = corpus.document("int06")
+    assert doc.kind == "transcript"
+    lines = [" ".join(line.split()) for line in doc.text.split("\n")]
+    assert lines == [
+        "Interview 6",
+        "Interviewer: What does upstream mean?",
+        "P06: It means fixing the conditions people live in.",
+        "Interviewer: Anything else?",
+        "P06: Power, really.",
+    ]
+    assert "  fixing" in doc.text  # <text:s text:c="2"/> is two spaces
+    said = [s.text for s in corpus.segments if s.speaker_role == "participant"]
+    assert "drains" not in " ".join(said) and "Transcriber" not in " ".join(said)
+    assert "check this" not in doc.text
+    (tmp_path / "broken.odt").write_bytes(b"PK\x03\x04 not really")
+    reasons = dict(read_corpus(tmp_path).skipped)
+    assert reasons[str(tmp_path / "broken.odt")].startswith("corrupt or unreadable .odt")

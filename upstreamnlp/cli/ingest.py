@@ -122,7 +122,7 @@ def ingest(
         raise UpstreamError(
             f"no usable documents ({len(corpus.skipped)} file(s) skipped, reasons above)",
             path=", ".join(str(p) for p in paths),
-            fix="give transcripts (.txt .md .docx .vtt .srt), papers (.pdf .ris .bib .nbib) or "
+            fix="give transcripts (.txt .md .docx .odt .vtt .srt), papers (.pdf .ris .bib .nbib) or "
             "tables (.csv .tsv .jsonl .parquet).",
         )
     console.print(summary_table(corpus))

@@ -73,13 +73,13 @@ SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES
     + SUBTITLE_SUFFIXES
     + TAGGED_SUFFIXES
-    + (".docx", ".pdf", ".ris", ".bib")
+    + (".docx", ".odt", ".pdf", ".ris", ".bib")
     + TABLE_SUFFIXES
 )
 # How to make a file of a common type this reader does not read into one it does.
 _CONVERT = {
     **dict.fromkeys(
-        (".doc", ".rtf", ".odt", ".pages", ".wpd"),
+        (".doc", ".rtf", ".pages", ".wpd"),
         "save it as .docx (or .txt) from your word processor",
     ),
     **dict.fromkeys(
@@ -152,6 +152,10 @@ class _Reader:
                     f"corrupt or unreadable .docx ({exc.__class__.__name__})"
                 ) from None
             return [self._full_text(path, text, default_kind=None)]
+        if suffix == ".odt":  # LibreOffice Writer
+            from upstreamnlp.corpus.opendocument import odt_text
+
+            return [self._full_text(path, normalise_newlines(odt_text(path)), default_kind=None)]
         if suffix == ".pdf":
             pdf = read_pdf(path, keep_references=self.options.pdf_references == "keep")
             for note in pdf.notes:  # what cleaning took out (page numbers, references)

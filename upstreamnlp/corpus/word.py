@@ -56,14 +56,21 @@ def _row_line(cells: list[str]) -> str:
     return " ".join(cells)
 
 
-def _table_lines(table) -> list[str]:
-    rows = [
-        [cell_text(tc, " ") for tc in tr.iterchildren(qn("w:tc"))]
-        for tr in table.iterchildren(qn("w:tr"))
-    ]
+def table_rows_as_lines(rows: list[list[str]]) -> list[str]:
+    """A transcript table's rows (cell texts) as lines, ``Speaker: text`` (``_row_line``),
+    a heading row ("Speaker | Time | Text") left out. Shared by .docx and .odt."""
     if rows and all(c.strip().lower().rstrip(":") in HEADING_CELLS for c in rows[0] if c.strip()):
         rows = rows[1:]
     return [line for line in (_row_line(cells) for cells in rows) if line]
+
+
+def _table_lines(table) -> list[str]:
+    return table_rows_as_lines(
+        [
+            [cell_text(tc, " ") for tc in tr.iterchildren(qn("w:tc"))]
+            for tr in table.iterchildren(qn("w:tr"))
+        ]
+    )
 
 
 def document_text(path: str | Path) -> str:
