@@ -166,7 +166,7 @@ def test_gold_csv_saved_by_excel_reads_the_same(tmp_path, encoding, sep):
 
 @pytest.mark.parametrize(
     ("name", "fix"),
-    [("coding.xlsx", "CSV UTF-8"), ("coding.ods", "CSV UTF-8"), ("sheet.odt", "Word 2007-365")],
+    [("coding.xlsx", "CSV UTF-8"), ("coding.ods", "CSV UTF-8"), ("sheet.doc", "Word 2007-365")],
 )
 def test_gold_in_a_format_not_read_says_how_to_save_it(tmp_path, name, fix):
     path = tmp_path / name

@@ -61,20 +61,12 @@ def _block_lines(container) -> list[str]:
         elif tag in (f"{{{TEXT}}}list", f"{{{TEXT}}}list-item", f"{{{TEXT}}}section"):
             lines.extend(_block_lines(child))
         elif tag == f"{{{TABLE}}}table":
-            rows = [
-                [
-                    " ".join(_inline(p) for p in cell.iter(f"{{{TEXT}}}p"))
-                    for cell in row.iter(f"{{{TABLE}}}table-cell")
-                ]
-                for row in child.iter(f"{{{TABLE}}}table-row")
-            ]
-            lines.extend(table_rows_as_lines(rows))
+            lines.extend(table_rows_as_lines(_table_rows(child)))
     return lines
 
 
-def odt_text(path: str | Path) -> str:
-    """The body of an .odt in document order, a line per paragraph, heading, list item
-    and table row."""
+def _body(path: str | Path):
+    """The ``<office:text>`` element of an .odt (None when it has no text body)."""
     from lxml import etree
 
     try:
@@ -86,5 +78,31 @@ def odt_text(path: str | Path) -> str:
             path=path,
             fix="open it in LibreOffice and save it again, or save it as .docx",
         ) from None
-    body = root.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
+    return root.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
+
+
+def _table_rows(table, separator: str = " ") -> list[list[str]]:
+    """A table's rows as cell texts (a cell's paragraphs joined by ``separator``)."""
+    return [
+        [
+            separator.join(_inline(p).strip(" ") for p in cell.iter(f"{{{TEXT}}}p"))
+            for cell in row.iter(f"{{{TABLE}}}table-cell")
+        ]
+        for row in table.iter(f"{{{TABLE}}}table-row")
+    ]
+
+
+def odt_text(path: str | Path) -> str:
+    """The body of an .odt in document order, a line per paragraph, heading, list item
+    and table row."""
+    body = _body(path)
     return "\n".join(_block_lines(body)) if body is not None else ""
+
+
+def odt_tables(path: str | Path) -> list[list[list[str]]]:
+    """Every table of an .odt, in document order, as rows of cell texts (a cell's
+    paragraphs joined by newlines, as for Word)."""
+    body = _body(path)
+    if body is None:
+        return []
+    return [_table_rows(t, "\n") for t in body.iter(f"{{{TABLE}}}table")]

@@ -212,18 +212,16 @@ def _add_table(document, header: list[str], rows: list[list[str]], widths: dict,
     return table
 
 
-def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]:
-    """Read a coding sheet written by ``write_coding_sheet`` (and filled in): returns the
-    segment table as strings, one row per table row, indexed by the table row number as
-    Word counts it (the heading row is row 1), and the theme ids of the sheet's codebook
-    table (None when the sheet has none). Labels are lower-cased, because Word
-    capitalises the first letter typed in a cell; tracked changes count as accepted
-    (``_cells``). No value is checked here:
-    ``validation.load_gold`` checks them as it checks a CSV."""
+def _sheet_tables(path: Path) -> list[list[list[str]]]:
+    """The tables of a coding sheet as rows of cell texts: a .docx (Word), or the same
+    sheet saved by LibreOffice in its own format (.odt)."""
+    if path.suffix.lower() == ".odt":
+        from upstreamnlp.corpus.opendocument import odt_tables
+
+        return odt_tables(path)
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
 
-    path = Path(path)
     try:
         document = Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
@@ -232,9 +230,21 @@ def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]
             path=path,
             fix="save the coding sheet as .docx (Word 2007 or later)",
         ) from None
+    return [[_cells(row) for row in table.rows] for table in document.tables]
+
+
+def read_coding_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str] | None]:
+    """Read a coding sheet written by ``write_coding_sheet`` (and filled in, in Word, or
+    in LibreOffice and saved as .docx or .odt): returns the segment table as strings,
+    one row per table row, indexed by the table row number as Word counts it (the
+    heading row is row 1), and the theme ids of the sheet's codebook table (None when
+    the sheet has none). Labels are lower-cased, because Word capitalises the first
+    letter typed in a cell; tracked changes count as accepted (``_cells``). No value is
+    checked here: ``validation.load_gold`` checks them as it checks a CSV."""
+    path = Path(path)
+    tables = _sheet_tables(path)
     segments, theme_ids = None, None
-    for table in document.tables:
-        cells = [_cells(row) for row in table.rows]
+    for cells in tables:
         if not cells:
             continue
         header = [h.strip() for h in cells[0]]

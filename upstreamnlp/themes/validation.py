@@ -630,14 +630,14 @@ def load_gold(path: str | Path, theme_ids: Sequence[str] | None = None) -> pd.Da
         return _check_gold(
             gold, path, "coded selection", theme_ids if theme_ids is not None else project_ids
         )
-    if path.suffix.lower() in (".odt", ".doc", ".rtf"):
+    if path.suffix.lower() in (".doc", ".rtf"):
         raise UpstreamError(
             f"a {path.suffix.lower()} document is not read",
             path=path,
             fix="save the coding sheet as .docx (Word: Save As > Word Document; LibreOffice: "
             "Save As > Word 2007-365), keeping its tables",
         )
-    if path.suffix.lower() == ".docx":
+    if path.suffix.lower() in (".docx", ".odt"):  # the coding sheet, from Word or LibreOffice
         from upstreamnlp.themes.coding_sheet import read_coding_sheet
 
         gold, sheet_ids = read_coding_sheet(path)
