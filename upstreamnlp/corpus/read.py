@@ -33,7 +33,13 @@ from upstreamnlp.corpus.papers import (
     read_wos,
 )
 from upstreamnlp.corpus.segment import SegmentationOptions, segment_paper, segment_transcript
-from upstreamnlp.corpus.tables import TABLE_SUFFIXES, TEXT_COLUMNS, read_table
+from upstreamnlp.corpus.tables import (
+    SAVE_AS_CSV,
+    SPREADSHEET_SUFFIXES,
+    TABLE_SUFFIXES,
+    TEXT_COLUMNS,
+    read_table,
+)
 from upstreamnlp.corpus.transcripts import (
     Turn,
     find_turns,
@@ -82,10 +88,7 @@ _CONVERT = {
         (".doc", ".rtf", ".pages", ".wpd"),
         "save it as .docx (or .txt) from your word processor",
     ),
-    **dict.fromkeys(
-        (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"),
-        "save it as CSV (in Excel: File > Save As > CSV UTF-8)",
-    ),
+    **dict.fromkeys(SPREADSHEET_SUFFIXES, SAVE_AS_CSV),
     **dict.fromkeys((".enl", ".enlx"), "export the EndNote library as RIS (.ris) or BibTeX"),
     **dict.fromkeys((".htm", ".html", ".xml"), "save the text as .txt"),
 }

@@ -33,6 +33,7 @@ _BIBLIOGRAPHIC = frozenset({"title", "abstract", "ab", "journal", "doi", "author
 CSV_SEPARATORS = (",", ";", "\t")
 #: Spreadsheet and word-processor files that are not read directly: save them as CSV.
 SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+SAVE_AS_CSV = "save it as CSV (in Excel: File > Save As > CSV UTF-8)"
 
 
 def csv_separator(text: str, suffix: str = ".csv") -> str:
@@ -58,7 +59,7 @@ def read_csv_file(path: str | Path, fix: str = "save it as CSV.", **options: Any
         raise UpstreamError(
             f"a {suffix} spreadsheet is not read directly",
             path=path,
-            fix="save it as CSV (in Excel: File > Save As > CSV UTF-8) and give that file.",
+            fix=f"{SAVE_AS_CSV} and give that file.",
         )
     text = read_text(path)
     try:

@@ -41,20 +41,21 @@ NOT_SPEAKER_WORDS: frozenset[str] = frozenset(
 # Words allowed in lower case inside a name ("Head of Policy", "Ludwig van Beethoven").
 _PARTICLES = frozenset({"of", "de", "van", "von", "da", "du", "le", "la", "der", "den", "bin"})
 
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+#: A timestamp as transcripts and subtitle exports write it (1:02, 00:01:02, 00:01:02.250).
+TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _WORD = r"[^\W_][\w'’.\-]*"
 _LABEL = rf"{_WORD}(?:[ \t]+{_WORD}){{0,3}}"
 # A label followed by a colon (also in Markdown bold, "**Interviewer:**"), or (Otter style)
 # a label and a timestamp alone on a line, or (a table pasted as text) a label, a tab and
 # the speech, optionally with a time column between.
 _CANDIDATE = re.compile(
-    rf"""^[ \t]*(?:[\[(]{_TS}[\])][ \t]*|{_TS}[ \t]+)?(?:\*\*|__)?
+    rf"""^[ \t]*(?:[\[(]{TIMESTAMP}[\])][ \t]*|{TIMESTAMP}[ \t]+)?(?:\*\*|__)?
     (?P<label>{_LABEL})
     (?:
-        (?:\*\*|__)?(?:[ \t]*[\[(]{_TS}[\])]|[ \t]+{_TS})?[ \t]*:(?:\*\*|__)?(?=[ \t]|$)
-        [ \t]*(?:[\[(]{_TS}[\])]|\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)?
-      | [ \t]+{_TS}[ \t]*$
-      | (?P<tab>\t(?:[\[(]?{_TS}[\])]?\t)?)(?=\S)
+        (?:\*\*|__)?(?:[ \t]*[\[(]{TIMESTAMP}[\])]|[ \t]+{TIMESTAMP})?[ \t]*:(?:\*\*|__)?(?=[ \t]|$)
+        [ \t]*(?:[\[(]{TIMESTAMP}[\])]|\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)?
+      | [ \t]+{TIMESTAMP}[ \t]*$
+      | (?P<tab>\t(?:[\[(]?{TIMESTAMP}[\])]?\t)?)(?=\S)
     )""",
     re.MULTILINE | re.VERBOSE,
 )

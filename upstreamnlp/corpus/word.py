@@ -17,8 +17,10 @@ from pathlib import Path
 
 from docx.oxml.ns import qn
 
+from upstreamnlp.corpus.transcripts import TIMESTAMP
+
 _DROPPED = {qn("w:del"), qn("w:moveFrom")}
-_TIME_CELL = re.compile(r"^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?$")
+_TIME_CELL = re.compile(rf"^[\[(]?{TIMESTAMP}[\])]?$")
 #: Heading cells of a transcript table (lower case); a first row of only these is skipped.
 HEADING_CELLS = frozenset(
     {
