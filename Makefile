@@ -14,7 +14,7 @@ PIP := $(PY) -m pip install --disable-pip-version-check $(FIND_LINKS)
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --quiet --upgrade pip
-	$(PIP) --quiet -e ".[dev]"
+	$(PIP) --quiet -e ".[dev,mpnet]"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
@@ -39,7 +39,7 @@ lint: $(STAMP)
 
 # Benchmarks compare against peers (tomotopy, BERTopic, ...) and read ../shared.
 bench: $(STAMP)
-	$(PIP) --quiet -e ".[dev,bench]"
+	$(PIP) --quiet -e ".[dev,mpnet,bench]"
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_preprocess.py
 	$(PY) benchmarks/bench_topics.py

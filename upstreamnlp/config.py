@@ -205,7 +205,7 @@ class RunConfig(_Strict):
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     cache_dir: Path | None = Field(None, description="default: .cache/upstreamnlp")
-    embedder: Literal["auto", "minilm", "hashing"] = "auto"
+    embedder: Literal["auto", "minilm", "mpnet", "hashing"] = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

