@@ -405,3 +405,31 @@ def test_a_learned_theme_score_reads_as_the_labellers_probability(tmp_path):
     assignments.to_csv(run / "assignments.csv", index=False)
     page = write_report(run).read_text(encoding="utf-8")
     assert "is the labeller&#x27;s probability (0-1) for the label it chose" in page
+
+
+LONG_ABSTRACT = (
+    "This review covers twenty years of research in several countries and many settings. "
+    "We searched six databases and screened several thousand records against our criteria. "
+    "Most of the included studies were cross-sectional and of moderate quality overall, "
+    "and few of them followed the same people for long enough to see any change at all. "
+    "Raising the minimum wage and improving housing lowered the harm that low income does. "
+    "Further work should use longer follow-up and better measures of exposure in each "
+    "place, and should report the results for women and men separately in every study."
+)
+
+
+def test_a_long_quote_marks_its_key_sentence(tmp_path):
+    """A whole abstract as a quote: the reader is pointed to the sentence that holds most
+    of the theme's seed terms (income, housing, wage), the rest still shown."""
+    run = make_run_small.make_run_small(tmp_path / "run", validation=False, concept=False)
+    quotes = pd.read_csv(run / "quotes.csv")
+    row = quotes.index[(quotes["scope"] == "theme") & (quotes["key"] == "social_determinants")]
+    quotes.loc[row[0], "text"] = LONG_ABSTRACT
+    quotes.to_csv(run / "quotes.csv", index=False)
+    page = write_report(run).read_text(encoding="utf-8")
+    themes = page.split('<section id="themes">')[1].split("</section>")[0]
+    key = "Raising the minimum wage and improving housing lowered the harm that low income does."
+    assert f"<mark>{key}</mark>" in themes
+    assert "This review covers twenty years" in themes and "separately in every study." in themes
+    assert themes.count("<mark>") == 1  # short quotes are shown as they are
+    assert "the sentence with most of the theme&#x27;s seed terms is marked" in themes

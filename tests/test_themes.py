@@ -475,3 +475,17 @@ def test_quotes_are_substantive_segments_not_small_talk():
     # with a lower bar the short turns compete on weight again
     loose = evidence_quotes(mapper, n=5, min_words=1)
     assert list(loose.loc[loose["kind"] == "topic", "segment_id"]) == [3, 2, 1, 0, 4]
+
+
+def test_key_sentence_of_a_long_quote_holds_most_terms():
+    from upstreamnlp.themes.evidence import key_sentence
+
+    filler = "We interviewed residents of 3.5 estates in the north, e.g. near the river. " * 8
+    key = "Social determinants such as housing changed when the council changed its policy."
+    text = filler + key + " Then the funding stopped."
+    span = key_sentence(text, ["social_determinant", "housing", "change", "policy", "fund"])
+    assert text[span[0] : span[1]] == key
+    # a short quote, a quote of one sentence, a quote without any term: nothing to mark
+    assert key_sentence(key, ["housing"]) is None
+    assert key_sentence(filler.replace(".", ",") + key, ["housing"]) is None
+    assert key_sentence(filler + key, ["fluoride"]) is None

@@ -22,7 +22,13 @@ import yaml
 
 from upstreamnlp.corpus.model import is_missing
 from upstreamnlp.report.runfolder import RunFolder
-from upstreamnlp.themes.evidence import MIN_QUOTE_WORDS, WEIGHT_TIE, quote_order
+from upstreamnlp.themes.evidence import (
+    LONG_QUOTE_WORDS,
+    MIN_QUOTE_WORDS,
+    WEIGHT_TIE,
+    key_sentence,
+    quote_order,
+)
 from upstreamnlp.themes.validation import CODER_COLUMNS, GROUP_COLUMNS
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
@@ -234,11 +240,27 @@ class _Page:
         self.run = run
         self.final = final  # written by the run itself as its last step
         self.shown_figures: set[str] = set()
+        self.codebook = None  # set by write_report: the seed terms mark long theme quotes
         self.segment_text: dict[str, str] = {}
         if run.segments is not None and {"segment_id", "text"} <= set(run.segments.columns):
             self.segment_text = dict(
                 zip(run.segments["segment_id"], run.segments["text"], strict=False)
             )
+
+    def key_terms(self, scope: str, key: Any, n: int = 10) -> list[str]:
+        """What marks the key sentence of a long quote: a topic's ``n`` top terms, or a
+        theme's seed terms."""
+        if scope == "topic":
+            topics = self.run.topics
+            if topics is None or not {"topic", "term"} <= set(topics.columns):
+                return []
+            rows = topics[topics["topic"].astype(str) == str(key)]
+            if "rank" in rows:
+                rows = rows.sort_values("rank", kind="stable")
+            return [str(t) for t in rows["term"].head(n)]
+        if self.codebook is not None and key in self.codebook.ids:
+            return list(self.codebook.theme(key).seed_terms)
+        return []
 
     def figure(self, name: str, caption: str = "") -> str:
         path = self.run.figure(name)
@@ -305,7 +327,11 @@ def _quotes_for(page: _Page, scope: str, key: Any, n: int = MAX_QUOTES) -> str:
     if rows.empty:
         return _note(f"No quotes for this {scope}.")
     score_name = "topic weight" if scope == "topic" else "theme score"
-    return "".join(_quote(r, score_name=score_name) for r in rows.head(n).to_dict("records"))
+    terms = page.key_terms(scope, key)
+    return "".join(
+        _quote(r, highlight=key_sentence(str(r.get("text") or ""), terms), score_name=score_name)
+        for r in rows.head(n).to_dict("records")
+    )
 
 
 def _quote_rule(scope: str) -> str:
@@ -318,11 +344,14 @@ def _quote_rule(scope: str) -> str:
         return (
             f"up to {MAX_QUOTES} quotes: {substantive} whose dominant topic it is, ranked by "
             "their weight on the topic (equal to two decimals counts as a tie), ties broken "
-            "by the score of the segment's own theme label, then by length"
+            "by the score of the segment's own theme label, then by length; in a quote of "
+            f"more than {LONG_QUOTE_WORDS} words the sentence with most of the topic's top "
+            "terms is marked"
         )
     return (
         f"up to {MAX_QUOTES} quotes: {substantive} labelled with the theme, ranked by their "
-        "theme score, then by length"
+        f"theme score, then by length; in a quote of more than {LONG_QUOTE_WORDS} words the "
+        "sentence with most of the theme's seed terms is marked"
     )
 
 
@@ -1339,6 +1368,7 @@ def write_report(
     run = RunFolder(run_dir)
     page = _Page(run, final=final_name is not None)
     codebook = run.codebook()
+    page.codebook = codebook
     title = title or (run.config.get("report") or {}).get("title") or DEFAULT_TITLE
     builders = {
         "glance": _glance,

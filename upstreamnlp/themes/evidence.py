@@ -3,6 +3,7 @@ and each topic, a topic-by-theme heatmap of mapping scores, and one of final lab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -79,6 +80,50 @@ def quote_order(
     short = np.asarray(content_words)[idx] < min_words
     # np.lexsort sorts by the last key first
     return idx[np.lexsort((idx, -third, -second, -primary, short))]
+
+
+# In a quote longer than this many words (a whole abstract, say) the reader is pointed to
+# its key sentence: the one that holds most of the topic's top terms or the theme's seeds.
+LONG_QUOTE_WORDS = 80
+# a sentence ends at . ! or ? (and closing quotes or brackets) before a space or the end,
+# so "3.5" and "e.g.," do not end one
+_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"')\]\u201d\u2019]*(?=\s|$)|$)", re.DOTALL)
+
+
+def _term_pattern(term: str) -> re.Pattern | None:
+    """A term as the model or the codebook writes it (a lemma; ``social_determinant`` for a
+    phrase) matched in running text: case-insensitive, the last word's inflections too
+    (``determinant`` matches "determinants", ``change`` "changing")."""
+    words = [w for w in re.split(r"[_\s]+", str(term).strip().lower()) if w]
+    if not words:
+        return None
+    last = words[-1]
+    stem = last[:-1] if len(last) > 4 and last.endswith("e") else last
+    parts = [re.escape(w) for w in words[:-1]] + [re.escape(stem) + r"\w*"]
+    return re.compile(r"\b" + r"[\s-]+".join(parts) + r"\b", re.IGNORECASE)
+
+
+def key_sentence(
+    text: str, terms: Sequence[str], min_words: int = LONG_QUOTE_WORDS
+) -> tuple[int, int] | None:
+    """(start, end) character offsets in ``text`` of its sentence with the most distinct
+    ``terms`` (ties: the earlier sentence), for texts of more than ``min_words`` words and
+    more than one sentence; None when the text is short or no sentence holds a term."""
+    text = str(text or "")
+    if len(text.split()) <= min_words:
+        return None
+    sentences = [m for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if len(sentences) < 2:
+        return None
+    patterns = [p for p in (_term_pattern(t) for t in dict.fromkeys(terms)) if p is not None]
+    best, best_hits = None, 0
+    for match in sentences:
+        hits = sum(1 for p in patterns if p.search(match.group()))
+        if hits > best_hits:
+            best, best_hits = match, hits
+    if best is None:
+        return None
+    return best.start(), best.start() + len(best.group().rstrip())
 
 
 def evidence_quotes(
