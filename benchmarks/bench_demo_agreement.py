@@ -21,6 +21,10 @@ coded spans themselves; plus a learning curve (10/25/50% of each fold's training
 documents). Training text is cut from the de-identified documents at the passages'
 offsets; no passage is ever scored by a labeller that learned from its document.
 
+The embedder is the demo config's (all-mpnet-base-v2 since 2026-12-03); the tables in
+RESULTS.md were measured with all-MiniLM-L6-v2: ``--set embedder=minilm`` reproduces them,
+and ``bench_embedders.py`` sets the two side by side.
+
 Usage: .venv/bin/python benchmarks/bench_demo_agreement.py [--write] [--supervised]
   --write       replace the table under "## Demo agreement" in benchmarks/RESULTS.md (the
                 prose around it is written by hand and kept)

@@ -57,7 +57,7 @@ def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
     manifest = json.loads((demo_run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["pipeline"].startswith("en_core_web_sm")
-    assert manifest["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["embedder"] == "sentence-transformers/all-mpnet-base-v2"
     assignments = pd.read_csv(demo_run_dir / "assignments.csv")
     segments = pd.read_parquet(demo_run_dir / "segments.parquet")
     assert set(assignments["segment_id"]) <= set(segments["segment_id"])
