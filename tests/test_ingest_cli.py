@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from upstreamnlp.cli import app
@@ -125,3 +126,22 @@ def test_help_reflows_a_docstring_into_whole_sentences():
     # rich mode kept the docstring's break after "fill them in", then wrapped again
     assert not any(line.endswith("fill them in") or line == "them in" for line in lines)
     assert "fill them in and give the file to" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("command", ["run", "ingest", "preprocess", "sample", "validate"])
+def test_help_names_what_a_repeatable_option_takes(command):
+    """Repeatable options read as the value a researcher types (--gold FILE, --by COLUMN,
+    --set KEY=VALUE), not as Python types such as <list[Path]> (typer still shows an
+    argument's type, e.g. ingest's PATHS)."""
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=140)
+    assert result.exit_code == 0
+    options = [line for line in result.output.splitlines() if "--" in line]
+    assert options and not any("list[" in line for line in options)
+    expected = {
+        "run": "--set KEY=VALUE",
+        "ingest": "--interviewer-label LABEL",
+        "sample": "--by COLUMN",
+        "validate": "--gold FILE",
+    }.get(command)
+    if expected:
+        assert expected in " ".join(result.output.split()).replace(" │", "")

@@ -58,6 +58,7 @@ def ingest(
     interviewer_label: list[str] | None = typer.Option(
         None,
         "--interviewer-label",
+        metavar="LABEL",
         help="Speaker label of the interviewer (repeat for several; replaces the default "
         "Interviewer, Int, I, Q, Facilitator, Moderator), e.g. --interviewer-label Researcher.",
     ),

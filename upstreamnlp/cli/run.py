@@ -17,7 +17,10 @@ def run_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder to write."),
     set_: list[str] = typer.Option(
-        [], "--set", help="Override a config key, e.g. --set model.k=8 (repeatable)."
+        [],
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config key, e.g. --set model.k=8 (repeatable).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:

@@ -22,7 +22,9 @@ def sample_command(
         help="The file to write: .csv, .docx for a Word coding sheet, or .qdpx for a "
         "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder) with the sample marked.",
     ),
-    by: str = typer.Option("theme", "--by", help="Column to stratify on (theme or metadata)."),
+    by: str = typer.Option(
+        "theme", "--by", metavar="COLUMN", help="Column to stratify on (theme or metadata)."
+    ),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same sample)."),
     blind: bool = typer.Option(
         True, "--blind/--show-labels", help="Hide the machine labels from coders (default)."

@@ -20,6 +20,7 @@ def validate_command(
     gold: list[Path] = typer.Option(
         ...,
         "--gold",
+        metavar="FILE",
         help="Human coding CSV: doc_id, start_char, end_char, theme [, determinant_or_action], "
         "offsets into the original documents (before de-identification); a filled-in "
         "`upstreamnlp sample` file (matched by segment_id) or the run's project.qdpx coded in "
@@ -29,6 +30,7 @@ def validate_command(
     by: list[str] | None = typer.Option(
         None,
         "--by",
+        metavar="COLUMN",
         help="Metadata column to break agreement down by (repeatable); default: the groups "
         "the run compares (compare.by in its config).",
     ),
