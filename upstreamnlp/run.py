@@ -32,6 +32,7 @@ import pandas as pd
 
 from upstreamnlp.config import RunConfig, load_config
 from upstreamnlp.errors import UpstreamError
+from upstreamnlp.hashing import file_sha256
 
 STAGES = ["corpus", "preprocess", "models", "themes", "compare", "concept", "validation", "report"]
 # Long bibliographic fields stay in segments.parquet but not in every assignments row.
@@ -88,14 +89,6 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_files(config: RunConfig, corpus) -> list[dict]:
     files = sorted({Path(d.source) for d in corpus.documents if d.source})
     if config.corpus.manifest:
@@ -109,7 +102,7 @@ def _input_files(config: RunConfig, corpus) -> list[dict]:
         if extra:
             files.append(Path(extra))
     return [
-        {"path": p.as_posix(), "sha256": _hash_file(p), "bytes": p.stat().st_size}
+        {"path": p.as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
         for p in files
         if p.is_file()
     ]
@@ -170,7 +163,7 @@ def _model_key(config: RunConfig, tokens: list[list[str]], texts: list[str], emb
     digest.update(json.dumps(config.model.model_dump(mode="json"), sort_keys=True).encode())
     digest.update(embedder.encode())
     if config.model.seeded and config.themes:
-        digest.update(_hash_file(Path(config.themes)).encode())
+        digest.update(file_sha256(Path(config.themes)).encode())
     for toks, text in zip(tokens, texts, strict=True):
         digest.update(("\x1f".join(toks) + "\x1e" + text + "\x1d").encode())
     digest.update(importlib.metadata.version("upstreamnlp").encode())

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from upstreamnlp.hashing import file_sha256
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MPNET_MODEL = "all-mpnet-base-v2"
 # PyPI's all-mpnet-base-v2: one zip in five parts, each a package of its own
@@ -58,14 +60,6 @@ def model_dir() -> Path:
         return Path(os.environ["UPSTREAMNLP_MODELS"]).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "upstreamnlp" / "models"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def split_zip_parts(packages: Sequence[str]) -> list[Path]:
@@ -135,7 +129,7 @@ def join_split_model(
         source = unpacked / roots.pop() if len(roots) == 1 else unpacked
         for file_name, expected in checksums.items():
             path = source / file_name
-            actual = _sha256(path) if path.exists() else "missing"
+            actual = file_sha256(path) if path.exists() else "missing"
             if actual != expected:
                 raise UpstreamError(
                     f"{file_name} of {name} has SHA-256 {actual}, not the published {expected}",
