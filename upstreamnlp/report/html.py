@@ -236,11 +236,11 @@ def _counts_table(counts: dict | None, key: str, value: str = "count") -> str:
 class _Page:
     """Collects the sections of one report and remembers which figures it showed."""
 
-    def __init__(self, run: RunFolder, final: bool = False) -> None:
+    def __init__(self, run: RunFolder, final: bool = False, codebook=None) -> None:
         self.run = run
         self.final = final  # written by the run itself as its last step
         self.shown_figures: set[str] = set()
-        self.codebook = None  # set by write_report: the seed terms mark long theme quotes
+        self.codebook = codebook  # its seed terms mark the key sentence of long theme quotes
         self.segment_text: dict[str, str] = {}
         if run.segments is not None and {"segment_id", "text"} <= set(run.segments.columns):
             self.segment_text = dict(
@@ -1366,9 +1366,8 @@ def write_report(
     names that folder and does not warn that the run is incomplete.
     """
     run = RunFolder(run_dir)
-    page = _Page(run, final=final_name is not None)
     codebook = run.codebook()
-    page.codebook = codebook
+    page = _Page(run, final=final_name is not None, codebook=codebook)
     title = title or (run.config.get("report") or {}).get("title") or DEFAULT_TITLE
     builders = {
         "glance": _glance,
