@@ -102,6 +102,7 @@ def test_sections_show_what_the_run_found(report):
     assert "prevention 50%; social_determinants 50% (of 2)" in concept
     validation = report.split('<section id="validation">')[1].split("</section>")[0]
     assert "0.610" in validation and "0.660" in validation  # kappa, macro-F1
+    assert "0.120 to 0.950" in validation and "2000 resamples of the 3 documents" in validation
     between = validation.split("<h3>Agreement between coders</h3>")[1]
     assert "Coder A" in between and "Coder B" in between and "0.875" in between
     provenance = report.split('<section id="provenance">')[1].split("</section>")[0]

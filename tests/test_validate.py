@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from upstreamnlp.cli import app
 from upstreamnlp.errors import UpstreamError
 from upstreamnlp.themes import cohen_kappa, load_gold, sample_for_coding, validate
+from upstreamnlp.themes.validation import agreement, kappa_interval
 
 
 def test_kappa_equals_sklearn_on_a_hand_example():
@@ -38,6 +39,47 @@ def run_assignments() -> pd.DataFrame:
             "determinant_or_action": ["action", "determinant", "neither", "both"],
         }
     )
+
+
+def _coded(n_docs: int, per_doc: int, error: float, seed: int = 0):
+    """A gold coding of ``n_docs`` documents and a run that errs on a share ``error``."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(["prevention", "population", "social_determinants", "grassroots", "other"])
+    gold = rng.choice(labels, n_docs * per_doc)
+    wrong = rng.random(len(gold)) < error
+    run = np.where(wrong, rng.choice(labels, len(gold)), gold)
+    docs = np.repeat([f"D{i}" for i in range(n_docs)], per_doc)
+    return list(gold), list(run), list(docs)
+
+
+def test_kappa_interval_holds_kappa_and_narrows_with_more_documents():
+    gold, run, docs = _coded(10, 10, 0.3)
+    low, high = kappa_interval(gold, run, docs)
+    assert low < cohen_kappa(gold, run) < high
+    assert kappa_interval(gold, run, docs) == (low, high)  # a fixed seed: reproducible
+    gold4, run4, docs4 = _coded(160, 10, 0.3)
+    low4, high4 = kappa_interval(gold4, run4, docs4)
+    assert low4 < cohen_kappa(gold4, run4) < high4
+    # 16 times the documents: about a quarter of the width
+    assert (high4 - low4) < 0.4 * (high - low)
+    # perfect agreement has nowhere to go
+    assert kappa_interval(gold, gold, docs) == (1.0, 1.0)
+
+
+def test_kappa_interval_by_document_is_wider_when_a_documents_passages_err_together():
+    # every passage of a third of the documents is wrong (a speaker the labeller misreads):
+    # resampling passages as if independent understates the uncertainty
+    gold, _, docs = _coded(30, 10, 0.0)
+    shift = {"prevention": "population", "population": "social_determinants"}
+    shift |= {"social_determinants": "grassroots", "grassroots": "other", "other": "prevention"}
+    run = [shift[g] if int(d[1:]) % 3 == 0 else g for g, d in zip(gold, docs, strict=True)]
+    by_doc = kappa_interval(gold, run, docs)
+    by_passage = kappa_interval(gold, run)
+    assert (by_doc[1] - by_doc[0]) > 1.5 * (by_passage[1] - by_passage[0])
+    result = agreement(gold, run, groups=docs)
+    assert result.kappa_ci == by_doc
+    assert "30 documents" in result.kappa_ci_method
+    assert agreement(gold, run).kappa_ci is None
 
 
 def test_gold_passages_match_the_segment_with_the_largest_overlap():
@@ -219,6 +261,11 @@ def test_cli_validate_prints_agreement_and_writes_json(tmp_path):
         abs=1e-4,
     )
     assert data["determinant_or_action"]["accuracy"] == 0.75
+    # kappa comes with its bootstrap interval over the two documents, which holds it
+    low, high = data["theme"]["kappa_ci"]
+    assert low <= data["theme"]["kappa"] <= high
+    assert "2 documents" in data["theme"]["kappa_ci_method"]
+    assert "95% interval" in result.output
     # no --by and no run config: no breakdown
     assert data["by_group"] == {}
     result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold), "--by", "role"])

@@ -1216,13 +1216,21 @@ def _concept(page: _Page) -> str:
 
 def _agreement(title: str, data: dict[str, Any]) -> str:
     out = [f"<h3>{_e(title)}</h3>"]
-    out.append(
-        _kv(
-            (k, data.get(k))
-            for k in ("kappa", "accuracy", "macro_f1", "n_matched", "n_unmatched")
-            if k in data
+    pairs = [(k, data.get(k)) for k in ("kappa",) if k in data]
+    interval = data.get("kappa_ci")
+    if isinstance(interval, list) and len(interval) == 2 and None not in interval:
+        pairs.append(("kappa, 95% interval", f"{interval[0]:.3f} to {interval[1]:.3f}"))
+    pairs += [
+        (k, data.get(k)) for k in ("accuracy", "macro_f1", "n_matched", "n_unmatched") if k in data
+    ]
+    out.append(_kv(pairs))
+    if data.get("kappa_ci_method"):
+        out.append(
+            _note(
+                f"Interval: {data['kappa_ci_method']}; passages of one document are "
+                "resampled together, as their labels are not independent."
+            )
         )
-    )
     per = data.get("per_label") or data.get("per_theme") or {}
     if per:
         frame = pd.DataFrame([{"label": label, **values} for label, values in per.items()])

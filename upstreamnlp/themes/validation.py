@@ -2,7 +2,8 @@
 
 Direct validation by human coding of a random sample is what the methods literature asks
 for (Grimmer & Stewart 2013; Nelson 2020); agreement is Cohen's kappa (Cohen 1960), the
-statistic NVivo and QualCoder report, with per-theme precision, recall and F1.
+statistic NVivo and QualCoder report, with per-theme precision, recall and F1, and a 95%
+interval for kappa from a bootstrap over documents (``kappa_interval``).
 """
 
 from __future__ import annotations
@@ -46,19 +47,103 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
     return float((p_o - p_e) / (1.0 - p_e))
 
 
+# the bootstrap interval for kappa: resamples, level and seed (fixed, so that a
+# validation run is reproducible)
+KAPPA_CI_RESAMPLES = 2000
+KAPPA_CI_LEVEL = 0.95
+KAPPA_CI_SEED = 0
+
+
+def _kappas_from_counts(counts: np.ndarray, n_labels: int) -> np.ndarray:
+    """Cohen's kappa of each row of ``counts`` (rows: flattened gold x run tables)."""
+    tables = counts.reshape(len(counts), n_labels, n_labels).astype(float)
+    n = tables.sum(axis=(1, 2))
+    safe = np.where(n > 0, n, 1.0)
+    p_o = np.trace(tables, axis1=1, axis2=2) / safe
+    p_e = np.einsum(
+        "ki,ki->k", tables.sum(axis=2) / safe[:, None], tables.sum(axis=1) / safe[:, None]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = (p_o - p_e) / (1.0 - p_e)
+    degenerate = p_e >= 1.0 - 1e-12
+    kappa[degenerate] = np.where(p_o[degenerate] >= 1.0 - 1e-12, 1.0, 0.0)
+    kappa[n == 0] = np.nan
+    return kappa
+
+
+def kappa_interval(
+    gold: Sequence[Any],
+    run: Sequence[Any],
+    groups: Sequence[Any] | None = None,
+    resamples: int = KAPPA_CI_RESAMPLES,
+    level: float = KAPPA_CI_LEVEL,
+    seed: int = KAPPA_CI_SEED,
+) -> tuple[float, float]:
+    """A percentile bootstrap interval for Cohen's kappa (Efron & Tibshirani 1993, ch. 13).
+
+    With ``groups`` (one per passage: its document) whole documents are drawn with
+    replacement, a cluster bootstrap (Davison & Hinkley 1997, section 3.8): passages of one
+    interview or abstract share a speaker and a subject, so their errors are not
+    independent, and resampling single passages would make the interval too narrow.
+    Without ``groups`` (or with one group) passages are drawn. Returns (low, high); NaN
+    when there are no passages."""
+    gold = [str(x) for x in gold]
+    run = [str(x) for x in run]
+    if len(gold) != len(run):
+        raise ValueError(f"kappa_interval needs equal lengths, got {len(gold)} and {len(run)}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"kappa_interval: level {level} is not between 0 and 1")
+    if not gold:
+        return float("nan"), float("nan")
+    labels = sorted(set(gold) | set(run))
+    index = {label: i for i, label in enumerate(labels)}
+    cells = np.array([index[g] * len(labels) + index[r] for g, r in zip(gold, run, strict=True)])
+    if groups is None or len(set(map(str, groups))) < 2:
+        unit = np.arange(len(gold))
+    else:
+        if len(groups) != len(gold):
+            raise ValueError(f"kappa_interval: {len(groups)} groups for {len(gold)} passages")
+        unit = pd.factorize(pd.Series([str(g) for g in groups]))[0]
+    n_units = int(unit.max()) + 1
+    per_unit = np.zeros((n_units, len(labels) ** 2))
+    np.add.at(per_unit, (unit, cells), 1.0)
+    rng = np.random.default_rng(seed)
+    kappas = []
+    for start in range(0, resamples, 500):  # in blocks, to bound memory
+        size = min(500, resamples - start)
+        drawn = rng.integers(0, n_units, size=(size, n_units))
+        weights = np.zeros((size, n_units))
+        np.add.at(weights, (np.repeat(np.arange(size), n_units), drawn.ravel()), 1.0)
+        kappas.append(_kappas_from_counts(weights @ per_unit, len(labels)))
+    values = np.concatenate(kappas)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
 @dataclass
 class Agreement:
-    """Agreement on one labelling: kappa, accuracy, per-label P/R/F1, macro-F1, confusion."""
+    """Agreement on one labelling: kappa (with its bootstrap interval, when computed),
+    accuracy, per-label P/R/F1, macro-F1, confusion."""
 
     kappa: float
     accuracy: float
     macro_f1: float
     per_label: pd.DataFrame  # label, precision, recall, f1, support (gold count)
     confusion: pd.DataFrame  # rows: gold label, columns: run label
+    kappa_ci: tuple[float, float] | None = None  # (low, high), KAPPA_CI_LEVEL
+    kappa_ci_method: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kappa": _round(self.kappa),
+            "kappa_ci": (
+                [_round(self.kappa_ci[0]), _round(self.kappa_ci[1])] if self.kappa_ci else None
+            ),
+            "kappa_ci_method": self.kappa_ci_method,
             "accuracy": _round(self.accuracy),
             "macro_f1": _round(self.macro_f1),
             "per_label": {
@@ -90,9 +175,13 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def agreement(gold: Sequence[str], run: Sequence[str]) -> Agreement:
+def agreement(
+    gold: Sequence[str], run: Sequence[str], groups: Sequence[Any] | None = None
+) -> Agreement:
     """Kappa, accuracy, per-label precision/recall/F1 and the confusion matrix.
-    Macro-F1 averages F1 over the labels that occur in the gold coding."""
+    Macro-F1 averages F1 over the labels that occur in the gold coding. With ``groups``
+    (each passage's document) kappa also gets its 95% interval from a bootstrap over the
+    documents (``kappa_interval``)."""
     gold = [str(x) for x in gold]
     run = [str(x) for x in run]
     gold_labels = sorted(set(gold), key=lambda x: (x == OTHER, x))
@@ -122,7 +211,16 @@ def agreement(gold: Sequence[str], run: Sequence[str]) -> Agreement:
     per_label = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
     macro = float(per_label.loc[per_label["support"] > 0, "f1"].mean()) if rows else float("nan")
     accuracy = float(np.mean([g == r for g, r in zip(gold, run, strict=True)])) if gold else 0.0
-    return Agreement(cohen_kappa(gold, run), accuracy, macro, per_label, confusion)
+    result = Agreement(cohen_kappa(gold, run), accuracy, macro, per_label, confusion)
+    if groups is not None and gold:
+        result.kappa_ci = kappa_interval(gold, run, groups)
+        n_docs = len(set(map(str, groups)))
+        unit = "documents" if n_docs > 1 else "passages"
+        result.kappa_ci_method = (
+            f"{KAPPA_CI_LEVEL:.0%} percentile bootstrap, {KAPPA_CI_RESAMPLES} resamples of the "
+            f"{n_docs if n_docs > 1 else len(gold)} {unit}"
+        )
+    return result
 
 
 @dataclass
@@ -335,7 +433,9 @@ GROUP_COLUMNS = (
 )
 
 
-def _aspect_agreement(matched: pd.DataFrame) -> tuple[int, Agreement | None]:
+def _aspect_agreement(
+    matched: pd.DataFrame, with_interval: bool = False
+) -> tuple[int, Agreement | None]:
     """Determinant/action agreement over the matched passages the coder gave an aspect
     (and the run labelled): their number and the agreement (None when there are none)."""
     if not {"determinant_or_action", "run_determinant_or_action"} <= set(matched.columns):
@@ -350,6 +450,7 @@ def _aspect_agreement(matched: pd.DataFrame) -> tuple[int, Agreement | None]:
     return len(coded), agreement(
         coded["determinant_or_action"].astype(str).tolist(),
         coded["run_determinant_or_action"].astype(str).tolist(),
+        groups=coded["doc_id"].astype(str).tolist() if with_interval else None,
     )
 
 
@@ -540,8 +641,16 @@ def validate(
         # a coding that also says "none" (one coder's word for it) means the same
         matched["theme"] = matched["theme"].astype(str).replace({"none": OTHER})
     matched["run_theme"] = run_theme
-    theme = agreement(matched["theme"].astype(str).tolist(), run_theme.tolist())
-    det = _aspect_agreement(matched)[1] if "determinant_or_action" in gold.columns else None
+    theme = agreement(
+        matched["theme"].astype(str).tolist(),
+        run_theme.tolist(),
+        groups=matched["doc_id"].astype(str).tolist(),
+    )
+    det = (
+        _aspect_agreement(matched, with_interval=True)[1]
+        if "determinant_or_action" in gold.columns
+        else None
+    )
     if len(unmatched):
         notes.append(f"{len(unmatched)} gold passage(s) overlap no run segment")
     coders = None
