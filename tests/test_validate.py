@@ -265,7 +265,7 @@ def test_cli_validate_prints_agreement_and_writes_json(tmp_path):
     low, high = data["theme"]["kappa_ci"]
     assert low <= data["theme"]["kappa"] <= high
     assert "2 documents" in data["theme"]["kappa_ci_method"]
-    assert "95% interval" in result.output
+    assert "95% percentile bootstrap" in " ".join(result.output.split())
     # no --by and no run config: no breakdown
     assert data["by_group"] == {}
     result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold), "--by", "role"])

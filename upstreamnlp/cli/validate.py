@@ -105,7 +105,7 @@ def _print_agreement(what: str, agreement) -> None:
     interval = ""
     if agreement.kappa_ci is not None:
         low, high = agreement.kappa_ci
-        interval = f" (95% interval {low:.3f} to {high:.3f}, bootstrap over documents)"
+        interval = f" ({agreement.kappa_ci_method}: {low:.3f} to {high:.3f})"
     console.print(
         f"[bold]{what}[/]: Cohen's kappa {agreement.kappa:.3f}{interval}, "
         f"accuracy {agreement.accuracy:.3f}, macro-F1 {agreement.macro_f1:.3f}"
