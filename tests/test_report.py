@@ -103,6 +103,10 @@ def test_sections_show_what_the_run_found(report):
     validation = report.split('<section id="validation">')[1].split("</section>")[0]
     assert "0.610" in validation and "0.660" in validation  # kappa, macro-F1
     assert "0.120 to 0.950" in validation and "2000 resamples of the 3 documents" in validation
+    by_role = validation.split("<h3>Agreement by role</h3>")[1].split("</table>")[0]
+    assert "0.500 (0.10 to 0.90)" in by_role  # a group's kappa with its interval
+    assert "<td>0.250</td>" in by_role  # no interval recorded: the kappa alone
+    assert "<td>1.000</td>" in by_role and "<td>-</td>" in by_role  # older folder, no det
     between = validation.split("<h3>Agreement between coders</h3>")[1]
     assert "Coder A" in between and "Coder B" in between and "0.875" in between
     provenance = report.split('<section id="provenance">')[1].split("</section>")[0]

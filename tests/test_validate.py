@@ -301,6 +301,11 @@ def test_agreement_is_broken_down_by_the_groups_a_study_compares():
     assert researcher["theme_accuracy"] == pytest.approx(2 / 3)
     assert researcher["theme_kappa"] == pytest.approx(cohen_kappa_score(coder, machine))
     assert researcher["det_n"] == 3 and researcher["det_accuracy"] == pytest.approx(2 / 3)
+    # each group's kappa with its interval, from a bootstrap over the group's documents
+    # (one document here: its passages are resampled)
+    assert researcher["theme_kappa_low"] <= researcher["theme_kappa"]
+    assert researcher["theme_kappa"] <= researcher["theme_kappa_high"]
+    assert researcher["det_kappa_low"] <= researcher["det_kappa_high"]
     # the passage in A#3 (no role) is right; its aspect was not coded
     assert table.loc["(missing)", "theme_accuracy"] == 1.0
     assert table.loc["(missing)", "det_n"] == 0 and np.isnan(table.loc["(missing)", "det_kappa"])

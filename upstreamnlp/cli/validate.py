@@ -157,22 +157,24 @@ def _print_coders(coders) -> None:
 
 
 def _print_groups(column: str, groups) -> None:
+    from upstreamnlp.themes.validation import kappa_text
+
     table = Table(
         column,
         "n",
-        "theme kappa",
+        "theme kappa (95% interval)",
         "theme accuracy",
         "n (det/action)",
-        "det/action kappa",
+        "det/action kappa (95% interval)",
         title=f"agreement by {column}",
     )
     for row in groups.itertuples(index=False):
         table.add_row(
             str(row.group),
             str(row.n),
-            _fmt(row.theme_kappa),
+            kappa_text(row.theme_kappa, row.theme_kappa_low, row.theme_kappa_high),
             _fmt(row.theme_accuracy),
             str(row.det_n),
-            _fmt(row.det_kappa),
+            kappa_text(row.det_kappa, row.det_kappa_low, row.det_kappa_high),
         )
     console.print(table)

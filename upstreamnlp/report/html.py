@@ -29,7 +29,7 @@ from upstreamnlp.themes.evidence import (
     key_sentence,
     quote_order,
 )
-from upstreamnlp.themes.validation import CODER_COLUMNS, GROUP_COLUMNS
+from upstreamnlp.themes.validation import AGREEMENT_COLUMNS, CODER_COLUMNS, kappa_text
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
 MAX_QUOTES = 5
@@ -1281,15 +1281,18 @@ def _validation(page: _Page) -> str:
         )
     for column, rows in groups.items():
         out.append(f"<h3>Agreement by {_e(column)}</h3>")
-        headers = ["group", "passages", "theme kappa", "theme accuracy"]
-        headers += ["passages (det/action)", "det/action kappa", "det/action accuracy"]
-        out.append(
-            _table(
-                pd.DataFrame(rows),
-                list(GROUP_COLUMNS),
-                headers,
-            )
-        )
+        table = pd.DataFrame(rows)
+        none = pd.Series(None, index=table.index, dtype=object)
+        for kappa in ("theme_kappa", "det_kappa"):  # with the interval, where recorded
+            if kappa in table.columns:
+                low, high = table.get(f"{kappa}_low", none), table.get(f"{kappa}_high", none)
+                table[kappa] = [
+                    kappa_text(*values) for values in zip(table[kappa], low, high, strict=True)
+                ]
+        headers = ["group", "passages", "theme kappa (95% interval)", "theme accuracy"]
+        headers += ["passages (det/action)", "det/action kappa (95% interval)"]
+        headers += ["det/action accuracy"]
+        out.append(_table(table, ["group", *AGREEMENT_COLUMNS], headers))
     coders = data.get("coders") or []
     if coders:
         out.append("<h3>Agreement between coders</h3>")

@@ -422,15 +422,23 @@ def overlaps_training(
 
 # groups with fewer matched passages than this get a warning: their kappa is unstable
 SMALL_GROUP = 20
-GROUP_COLUMNS = (
-    "group",
-    "n",
-    "theme_kappa",
-    "theme_accuracy",
-    "det_n",
-    "det_kappa",
-    "det_accuracy",
-)
+AGREEMENT_COLUMNS = ("n", "theme_kappa", "theme_accuracy", "det_n", "det_kappa", "det_accuracy")
+# each group's kappas with their 95% interval (bootstrap over the group's documents)
+INTERVAL_COLUMNS = ("theme_kappa_low", "theme_kappa_high", "det_kappa_low", "det_kappa_high")
+GROUP_COLUMNS = ("group", *AGREEMENT_COLUMNS, *INTERVAL_COLUMNS)
+
+
+def kappa_text(kappa: Any, low: Any = None, high: Any = None) -> str:
+    """A kappa for a table: ``0.584 (0.49 to 0.67)`` with its interval, ``-`` for none."""
+
+    def known(x: Any) -> bool:
+        return x is not None and isinstance(x, (int, float)) and bool(np.isfinite(x))
+
+    if not known(kappa):
+        return "-"
+    if known(low) and known(high):
+        return f"{kappa:.3f} ({low:.2f} to {high:.2f})"
+    return f"{kappa:.3f}"
 
 
 def _aspect_agreement(
@@ -458,32 +466,43 @@ def agreement_by_group(matched: pd.DataFrame, column: str) -> pd.DataFrame:
     """Agreement within each value of ``column`` (a column of ``matched``: gold passages with
     ``theme``, ``run_theme`` and optionally ``determinant_or_action`` /
     ``run_determinant_or_action``). One row per group: ``n`` passages, theme kappa and
-    accuracy, and the same for determinant/action over the ``det_n`` passages coded for it.
+    accuracy, and the same for determinant/action over the ``det_n`` passages coded for it,
+    each kappa with its 95% interval (``*_low``, ``*_high``: bootstrap over the group's
+    documents, ``kappa_interval``), so that two groups' kappas can be told apart or not.
     Passages whose segment has no value form the group ``(missing)``."""
     values = matched[column].astype(object).where(matched[column].notna(), "(missing)")
     values = values.map(lambda v: str(v).strip() or "(missing)")
     rows = []
     for value, part in matched.groupby(values, sort=True):
         theme = agreement(
-            part["theme"].astype(str).tolist(), part["run_theme"].astype(str).tolist()
+            part["theme"].astype(str).tolist(),
+            part["run_theme"].astype(str).tolist(),
+            groups=part["doc_id"].astype(str).tolist(),
         )
+        nan = float("nan")
         row = {
             "group": str(value),
             "n": len(part),
             "theme_kappa": theme.kappa,
             "theme_accuracy": theme.accuracy,
             "det_n": 0,
-            "det_kappa": float("nan"),
-            "det_accuracy": float("nan"),
+            "det_kappa": nan,
+            "det_accuracy": nan,
+            "theme_kappa_low": theme.kappa_ci[0] if theme.kappa_ci else nan,
+            "theme_kappa_high": theme.kappa_ci[1] if theme.kappa_ci else nan,
+            "det_kappa_low": nan,
+            "det_kappa_high": nan,
         }
-        n_det, det = _aspect_agreement(part)
+        n_det, det = _aspect_agreement(part, with_interval=True)
         if det is not None:
             row.update(det_n=n_det, det_kappa=det.kappa, det_accuracy=det.accuracy)
+            if det.kappa_ci:
+                row.update(det_kappa_low=det.kappa_ci[0], det_kappa_high=det.kappa_ci[1])
         rows.append(row)
     return pd.DataFrame(rows, columns=list(GROUP_COLUMNS))
 
 
-CODER_COLUMNS = ("coder_a", "coder_b", *GROUP_COLUMNS[1:])
+CODER_COLUMNS = ("coder_a", "coder_b", *AGREEMENT_COLUMNS)
 
 
 def _coders(gold: pd.DataFrame) -> list[str]:
