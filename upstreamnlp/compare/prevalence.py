@@ -12,6 +12,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from upstreamnlp.bootstrap import percentile_interval, resampled_sums
+
 PREVALENCE_COLUMNS = [
     "group",
     "label",
@@ -82,10 +84,9 @@ def _group_rows(
     if n_docs < 2:
         low = high = share
     else:
-        picks = rng.integers(0, n_docs, size=(n_boot, n_docs))
-        boot = amounts[picks].sum(axis=1) / np.maximum(sizes[picks].sum(axis=1), 1.0)[:, None]
-        alpha = (1.0 - ci) / 2.0
-        low, high = np.quantile(boot, alpha, axis=0), np.quantile(boot, 1.0 - alpha, axis=0)
+        sums = resampled_sums(np.column_stack([amounts, sizes]), n_boot, rng)
+        boot = sums[:, :-1] / np.maximum(sums[:, -1], 1.0)[:, None]
+        low, high = percentile_interval(boot, ci)
     return [
         {
             "group": group,

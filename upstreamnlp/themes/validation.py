@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from upstreamnlp.bootstrap import percentile_interval, resampled_sums
 from upstreamnlp.corpus.tables import read_csv_file
 from upstreamnlp.errors import UpstreamError
 
@@ -107,20 +108,12 @@ def kappa_interval(
     n_units = int(unit.max()) + 1
     per_unit = np.zeros((n_units, len(labels) ** 2))
     np.add.at(per_unit, (unit, cells), 1.0)
-    rng = np.random.default_rng(seed)
-    kappas = []
-    for start in range(0, resamples, 500):  # in blocks, to bound memory
-        size = min(500, resamples - start)
-        drawn = rng.integers(0, n_units, size=(size, n_units))
-        weights = np.zeros((size, n_units))
-        np.add.at(weights, (np.repeat(np.arange(size), n_units), drawn.ravel()), 1.0)
-        kappas.append(_kappas_from_counts(weights @ per_unit, len(labels)))
-    values = np.concatenate(kappas)
+    counts = resampled_sums(per_unit, resamples, np.random.default_rng(seed))
+    values = _kappas_from_counts(counts, len(labels))
     values = values[np.isfinite(values)]
     if not len(values):
         return float("nan"), float("nan")
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
+    low, high = percentile_interval(values, level)
     return float(low), float(high)
 
 
