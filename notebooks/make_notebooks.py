@@ -73,8 +73,8 @@ themes = nb(
         "q = result.quotes\nscope = 'scope' if 'scope' in q else 'kind'\nfor theme, rows in q[q[scope] == 'theme'].groupby('key'):\n    print(f'== {theme}')\n    for _, row in rows.head(2).iterrows():\n        print(f\"  [{row['doc_id']}, {row['speaker_role']}] {row['text'][:220]}\")",
         "md:## Determinants or action?\nA passage can describe where causes sit (upstream determinants), what is done about them (upstream action), both, or neither.",
         "pd_table = a.groupby('theme')['determinant_or_action'].value_counts().unstack(fill_value=0)\npd_table",
-        "md:## Agreement with a human coder\nThe demo corpus ships 458 hand-coded passages; the run compares its labels with them (Cohen's kappa). To code your own sample: `upstreamnlp sample RUN_DIR --n 100 --out sample.csv`, fill in `gold_theme`, then `upstreamnlp validate RUN_DIR --gold sample.csv`.",
-        "import json\nvalidation = json.loads((result.out_dir / 'validation.json').read_text())\nprint('themes: kappa', validation['theme']['kappa'], '| determinant/action: kappa', validation['determinant_or_action']['kappa'])",
+        "md:## Agreement with a human coder\nThe demo corpus ships 458 hand-coded passages; the run compares its labels with them (Cohen's kappa, with a 95% interval from a bootstrap over the coded documents). To code your own sample: `upstreamnlp sample RUN_DIR --n 100 --out sample.csv`, fill in `gold_theme`, then `upstreamnlp validate RUN_DIR --gold sample.csv`.",
+        "import json\nvalidation = json.loads((result.out_dir / 'validation.json').read_text())\nfor aspect in ('theme', 'determinant_or_action'):\n    low, high = validation[aspect]['kappa_ci']\n    print(f\"{aspect}: kappa {validation[aspect]['kappa']:.3f} (95% interval {low:.3f} to {high:.3f})\")",
     ]
 )
 
