@@ -39,6 +39,8 @@ def nb(cells):
         nbf.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbf.v4.new_code_cell(c)
         for c in cells
     ]
+    for i, cell in enumerate(book.cells):  # stable ids: regenerating changes only what changed
+        cell.id = f"cell-{i:02d}"
     return book
 
 
