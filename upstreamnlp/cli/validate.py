@@ -102,10 +102,11 @@ def validate_command(
 
 
 def _print_agreement(what: str, agreement) -> None:
+    from upstreamnlp.themes.validation import interval_text
+
     interval = ""
     if agreement.kappa_ci is not None:
-        low, high = agreement.kappa_ci
-        interval = f" ({agreement.kappa_ci_method}: {low:.3f} to {high:.3f})"
+        interval = f" ({agreement.kappa_ci_method}: {interval_text(*agreement.kappa_ci)})"
     console.print(
         f"[bold]{what}[/]: Cohen's kappa {agreement.kappa:.3f}{interval}, "
         f"accuracy {agreement.accuracy:.3f}, macro-F1 {agreement.macro_f1:.3f}"

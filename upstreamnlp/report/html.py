@@ -29,7 +29,12 @@ from upstreamnlp.themes.evidence import (
     key_sentence,
     quote_order,
 )
-from upstreamnlp.themes.validation import AGREEMENT_COLUMNS, CODER_COLUMNS, kappa_text
+from upstreamnlp.themes.validation import (
+    AGREEMENT_COLUMNS,
+    CODER_COLUMNS,
+    interval_text,
+    kappa_text,
+)
 
 DEFAULT_TITLE = "What does 'upstream' mean? A topic and theme analysis"
 MAX_QUOTES = 5
@@ -1219,7 +1224,7 @@ def _agreement(title: str, data: dict[str, Any]) -> str:
     pairs = [(k, data.get(k)) for k in ("kappa",) if k in data]
     interval = data.get("kappa_ci")
     if isinstance(interval, list) and len(interval) == 2 and None not in interval:
-        pairs.append(("kappa, 95% interval", f"{interval[0]:.3f} to {interval[1]:.3f}"))
+        pairs.append(("kappa, 95% interval", interval_text(*interval)))
     pairs += [
         (k, data.get(k)) for k in ("accuracy", "macro_f1", "n_matched", "n_unmatched") if k in data
     ]

@@ -72,6 +72,22 @@ def _kappas_from_counts(counts: np.ndarray, n_labels: int) -> np.ndarray:
     return kappa
 
 
+def _resampling_units(groups: Sequence[Any] | None, n: int) -> tuple[np.ndarray, str]:
+    """What the kappa bootstrap draws for ``n`` passages: their documents (``groups``), or
+    the passages themselves when there are no groups or only one. Returns each passage's
+    unit number and the units' name."""
+    if groups is None or len(set(map(str, groups))) < 2:
+        return np.arange(n), "passages"
+    if len(groups) != n:
+        raise ValueError(f"kappa_interval: {len(groups)} groups for {n} passages")
+    return pd.factorize(pd.Series([str(g) for g in groups]))[0], "documents"
+
+
+def interval_text(low: float, high: float, digits: int = 3) -> str:
+    """An interval as the CLI, the report and the tables write it: ``0.624 to 0.724``."""
+    return f"{low:.{digits}f} to {high:.{digits}f}"
+
+
 def kappa_interval(
     gold: Sequence[Any],
     run: Sequence[Any],
@@ -99,12 +115,7 @@ def kappa_interval(
     labels = sorted(set(gold) | set(run))
     index = {label: i for i, label in enumerate(labels)}
     cells = np.array([index[g] * len(labels) + index[r] for g, r in zip(gold, run, strict=True)])
-    if groups is None or len(set(map(str, groups))) < 2:
-        unit = np.arange(len(gold))
-    else:
-        if len(groups) != len(gold):
-            raise ValueError(f"kappa_interval: {len(groups)} groups for {len(gold)} passages")
-        unit = pd.factorize(pd.Series([str(g) for g in groups]))[0]
+    unit, _ = _resampling_units(groups, len(gold))
     n_units = int(unit.max()) + 1
     per_unit = np.zeros((n_units, len(labels) ** 2))
     np.add.at(per_unit, (unit, cells), 1.0)
@@ -207,11 +218,10 @@ def agreement(
     result = Agreement(cohen_kappa(gold, run), accuracy, macro, per_label, confusion)
     if groups is not None and gold:
         result.kappa_ci = kappa_interval(gold, run, groups)
-        n_docs = len(set(map(str, groups)))
-        unit = "documents" if n_docs > 1 else "passages"
+        units, name = _resampling_units(groups, len(gold))
         result.kappa_ci_method = (
             f"{KAPPA_CI_LEVEL:.0%} percentile bootstrap, {KAPPA_CI_RESAMPLES} resamples of the "
-            f"{n_docs if n_docs > 1 else len(gold)} {unit}"
+            f"{int(units.max()) + 1} {name}"
         )
     return result
 
@@ -430,7 +440,7 @@ def kappa_text(kappa: Any, low: Any = None, high: Any = None) -> str:
     if not known(kappa):
         return "-"
     if known(low) and known(high):
-        return f"{kappa:.3f} ({low:.2f} to {high:.2f})"
+        return f"{kappa:.3f} ({interval_text(low, high, 2)})"
     return f"{kappa:.3f}"
 
 
