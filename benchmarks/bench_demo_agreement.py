@@ -224,24 +224,6 @@ PASSAGE_DET = {"det_on": "passage"}
 RULE = {"rule_weight": 1.0}
 
 
-class _TextCache:
-    """Embeddings per text in memory, so that cross-validation folds (different subsets of
-    the same passages and segments) embed nothing twice (``CachedEmbedder`` keys on the
-    whole batch)."""
-
-    def __init__(self, embedder) -> None:
-        self.embedder, self.name, self.vectors = embedder, embedder.name, {}
-
-    def encode(self, texts, show_progress: bool = False) -> np.ndarray:
-        texts = [str(t) for t in texts]
-        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        if missing:
-            self.vectors.update(
-                zip(missing, np.asarray(self.embedder.encode(missing)), strict=True)
-            )
-        return np.vstack([self.vectors[t] for t in texts])
-
-
 def train_and_label(
     state: dict,
     coded: pd.DataFrame,
@@ -271,7 +253,7 @@ def train_and_label(
 
     codebook = load_codebook(state["config"].themes)
     seed = state["config"].model.seed
-    embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
+    embedder = state["embedder"]  # remembers each text's vector: folds embed nothing twice
     train_themes = list(coded["theme"])
     train_det = list(coded["determinant_or_action"])
     det_texts = list(texts)
@@ -426,7 +408,7 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
 
     codebook = load_codebook(state["config"].themes)
     examples = load_examples(ROOT / "configs" / "themes" / "upstream_examples.csv", codebook)
-    embedder = state.setdefault("text_cache", _TextCache(state["embedder"]))
+    embedder = state["embedder"]  # remembers each text's vector: folds embed nothing twice
     seed, mapping = state["config"].model.seed, state["config"].theme_mapping
     # the first batch (rows 1-350 of the file, 2026-11-28) with the codebook's own sentences
     first = examples[(examples.index < 350) | (examples["source"] == "codebook")]

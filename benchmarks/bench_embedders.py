@@ -49,7 +49,7 @@ def examples_only(state: dict, examples) -> tuple[list[str], list[str]]:
     """Themes and determinant/action of every segment from the examples alone, as the run
     does without a coded sample (``bench_demo_agreement.example_rows``, first row)."""
     codebook = load_codebook(state["config"].themes)
-    embedder = state.setdefault("text_cache", bench._TextCache(state["embedder"]))
+    embedder = state["embedder"]
     seed, mapping = state["config"].model.seed, state["config"].theme_mapping
     labeller = CodedSampleLabeller(codebook, embedder, seed=seed)
     labeller.fit(list(examples["text"]), examples["theme"])

@@ -113,3 +113,40 @@ def test_installed_mpnet_loads_offline_and_places_paraphrases_together(tmp_path,
     assert vectors.shape == (3, 768)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+class _CountingEmbedder:
+    """A stand-in model that records every text it is asked to embed; a text's vector
+    depends on the batch it came in (as a real model's does, in the last decimals)."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def encode(self, texts, show_progress=False):
+        self.seen.extend(texts)
+        return np.array([[len(t), len(texts), sum(map(ord, t)) % 97] for t in texts], float)
+
+
+def test_cached_embedder_embeds_each_text_once_and_a_rerun_gets_the_same_vectors(tmp_path):
+    examples = ["community control", "a sugar levy", "housing and income"]
+    segments = ["we kept the library open", "a sugar levy"]
+
+    model = embeddings.CachedEmbedder(_CountingEmbedder(), tmp_path)
+    first = model.encode(examples)
+    # the second labeller reads the same examples: nothing is embedded again
+    again = model.encode(examples[::-1])
+    np.testing.assert_array_equal(again, first[::-1])
+    # a batch with one new text embeds only that text
+    mixed = model.encode(segments)
+    assert model.embedder.seen == examples + ["we kept the library open"]
+    np.testing.assert_array_equal(mixed[1], first[1])
+
+    # a re-run in a new session makes the same calls: everything comes from disk, unchanged
+    rerun = embeddings.CachedEmbedder(_CountingEmbedder(), tmp_path)
+    np.testing.assert_array_equal(rerun.encode(examples), first)
+    np.testing.assert_array_equal(rerun.encode(examples[::-1]), again)
+    np.testing.assert_array_equal(rerun.encode(segments), mixed)
+    assert rerun.embedder.seen == []
+    assert rerun.encode([]).shape[0] == 0

@@ -304,14 +304,25 @@ def load_embedder(name: str = "auto") -> SentenceEmbedder | HashingEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with a disk cache keyed by the model name and each text's hash,
-    so re-runs never embed the same text twice."""
+    """Wraps an embedder with two caches, so that no text is embedded twice:
+
+    - in memory, each text's vector, for as long as this object lives: a later call that
+      repeats texts (the codebook examples read by both labellers, a cross-validation
+      fold's subset of the segments) embeds only the texts it has not seen;
+    - on disk (``cache_dir``), each call's whole batch, keyed by the model name and the
+      texts' hashes, so a re-run reads back what the first run computed.
+
+    A vector can differ in the 8th decimal with the batch its text was embedded in; a text
+    keeps the first vector it got, and a batch is written to disk as it was returned, so a
+    re-run with the same calls gets the same vectors as the first run.
+    """
 
     def __init__(self, embedder, cache_dir: str | Path | None):
         self.embedder = embedder
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.hits = 0
         self.misses = 0
+        self._vectors: dict[str, np.ndarray] = {}
 
     @property
     def name(self) -> str:
@@ -323,17 +334,32 @@ class CachedEmbedder:
             digest.update(hashlib.sha256(text.encode("utf-8")).digest())
         return digest.hexdigest()[:32]
 
+    def _remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self._vectors.setdefault(text, vector)
+
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        if self.cache_dir is None:
+        texts = [str(text) for text in texts]
+        if not texts:
             return self.embedder.encode(texts, show_progress=show_progress)
-        path = self.cache_dir / "embeddings" / f"{self._key(texts)}.npy"
-        if path.exists():
+        path = None
+        if self.cache_dir is not None:
+            path = self.cache_dir / "embeddings" / f"{self._key(texts)}.npy"
+            if path.exists():
+                self.hits += 1
+                vectors = np.load(path)
+                self._remember(texts, vectors)
+                return vectors
+        missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
+        if not missing:  # every text seen in this session
             self.hits += 1
-            return np.load(path)
+            return np.vstack([self._vectors[text] for text in texts])
         self.misses += 1
-        vectors = self.embedder.encode(texts, show_progress=show_progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
+        self._remember(missing, self.embedder.encode(missing, show_progress=show_progress))
+        vectors = np.vstack([self._vectors[text] for text in texts])
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
         return vectors
