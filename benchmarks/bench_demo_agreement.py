@@ -21,13 +21,14 @@ coded spans themselves; plus a learning curve (10/25/50% of each fold's training
 documents). Training text is cut from the de-identified documents at the passages'
 offsets; no passage is ever scored by a labeller that learned from its document.
 
-The embedder is the demo config's (all-mpnet-base-v2 since 2026-12-03); the tables in
-RESULTS.md were measured with all-MiniLM-L6-v2: ``--set embedder=minilm`` reproduces them,
+The embedder is the demo config's (all-mpnet-base-v2 since 2026-12-03), whose tables sit
+under their own headings in RESULTS.md; the section's first tables were measured with
+all-MiniLM-L6-v2: ``--set embedder=minilm`` reproduces (and with --write replaces) them,
 and ``bench_embedders.py`` sets the two side by side.
 
 Usage: .venv/bin/python benchmarks/bench_demo_agreement.py [--write] [--supervised]
-  --write       replace the table under "## Demo agreement" in benchmarks/RESULTS.md (the
-                prose around it is written by hand and kept)
+  --write       replace this embedder's table in the "## Demo agreement" section of
+                benchmarks/RESULTS.md (the prose around it is written by hand and kept)
   --supervised  only the coded-sample rows (with --write: their subsection only)
 """
 
@@ -200,18 +201,32 @@ def write_table(heading: str, table: str) -> None:
     """Replace the first table under ``heading`` in benchmarks/RESULTS.md (the prose
     around it, written by hand, stays) and the date of its "Run YYYY-MM-DD" line."""
     old = RESULTS.read_text(encoding="utf-8")
-    at = old.index(heading)
+    at = re.search(rf"^{re.escape(heading)}$", old, flags=re.MULTILINE).start()
     lines = old[at:].split("\n")
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
     last = first
     while last < len(lines) and lines[last].startswith("|"):
         last += 1
-    section = "\n".join(lines[:first] + table.strip().split("\n") + lines[last:])
-    section = re.sub(r"Run \d{4}-\d{2}-\d{2}", f"Run {date.today().isoformat()}", section, count=1)
+    above = "\n".join(lines[:first])  # the heading's prose: its "Run" date, not a later one
+    above = re.sub(r"Run \d{4}-\d{2}-\d{2}", f"Run {date.today().isoformat()}", above, count=1)
+    section = "\n".join([above, *table.strip().split("\n"), *lines[last:]])
     RESULTS.write_text(old[:at] + section, encoding="utf-8")
 
 
 SUBSECTION = "### Learning from a coded sample"
+# all-mpnet-base-v2's tables (the demo's embedder since 2026-12-03) have their own headings;
+# the section's own tables are all-MiniLM-L6-v2's (`--set embedder=minilm`).
+MPNET_SECTION = "#### Zero-shot settings, all-mpnet-base-v2"
+MPNET_SUBSECTION = "#### Learning from a coded sample, all-mpnet-base-v2"
+
+
+def headings(state: dict) -> tuple[str, str]:
+    """Where ``--write`` puts the zero-shot and the coded-sample table for this embedder."""
+    if state["embedder"].name.endswith("mpnet-base-v2"):
+        return MPNET_SECTION, MPNET_SUBSECTION
+    return SECTION, SUBSECTION
+
+
 # The labeller's settings before experts fusion and before self-training was switched off
 # (both chosen on the DEV documents; RESULTS.md), for comparison rows.
 JOINT = {"fusion": "joint", "use_characters": False}
@@ -601,7 +616,7 @@ def main() -> None:
         print(table)
         print(f"{len(state['texts'])} segments; {time.time() - started:.0f} s")
         if args.write:
-            write_table(SUBSECTION, table)
+            write_table(headings(state)[1], table)
         return
     settings = {
         "upstreamnlp, no self-training (demo)": {"self_train": False},
@@ -626,7 +641,7 @@ def main() -> None:
     elapsed = time.time() - started
     print(f"{len(state['texts'])} segments, k={state['k']}; {elapsed:.0f} s")
     if args.write:
-        write_table(SECTION, table)
+        write_table(headings(state)[0], table)
 
 
 if __name__ == "__main__":
