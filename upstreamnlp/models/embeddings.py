@@ -335,8 +335,9 @@ class CachedEmbedder:
         return digest.hexdigest()[:32]
 
     def _remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        # copies, so that a caller changing the array it was given leaves these alone
         for text, vector in zip(texts, vectors, strict=True):
-            self._vectors.setdefault(text, vector)
+            self._vectors.setdefault(text, np.array(vector))
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         texts = [str(text) for text in texts]
@@ -351,13 +352,13 @@ class CachedEmbedder:
                 self._remember(texts, vectors)
                 return vectors
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
-        if not missing:  # every text seen in this session
+        if missing:
+            self.misses += 1
+            self._remember(missing, self.embedder.encode(missing, show_progress=show_progress))
+        else:  # every text was seen in this session
             self.hits += 1
-            return np.vstack([self._vectors[text] for text in texts])
-        self.misses += 1
-        self._remember(missing, self.embedder.encode(missing, show_progress=show_progress))
         vectors = np.vstack([self._vectors[text] for text in texts])
-        if path is not None:
+        if missing and path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npy")
             np.save(tmp, vectors)
