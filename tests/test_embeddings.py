@@ -133,7 +133,10 @@ def test_cached_embedder_embeds_each_text_once_and_a_rerun_gets_the_same_vectors
     examples = ["community control", "a sugar levy", "housing and income"]
     segments = ["we kept the library open", "a sugar levy"]
 
-    model = embeddings.CachedEmbedder(_CountingEmbedder(), tmp_path)
+    told = []  # what a progress line is told: only when the model has work to do
+    model = embeddings.CachedEmbedder(
+        _CountingEmbedder(), tmp_path, on_embed=lambda n, name: told.append((n, name))
+    )
     first = model.encode(examples)
     # the second labeller reads the same examples: nothing is embedded again
     again = model.encode(examples[::-1])
@@ -141,14 +144,16 @@ def test_cached_embedder_embeds_each_text_once_and_a_rerun_gets_the_same_vectors
     # a batch with one new text embeds only that text
     mixed = model.encode(segments)
     assert model.embedder.seen == examples + ["we kept the library open"]
+    assert told == [(3, "counting"), (0, "counting"), (1, "counting"), (0, "counting")]
     np.testing.assert_array_equal(mixed[1], first[1])
 
     # a re-run in a new session makes the same calls: everything comes from disk, unchanged
-    rerun = embeddings.CachedEmbedder(_CountingEmbedder(), tmp_path)
+    rerun = embeddings.CachedEmbedder(_CountingEmbedder(), tmp_path, on_embed=told.append)
     read_back = rerun.encode(examples)
     np.testing.assert_array_equal(read_back, first)
     read_back *= 0  # a caller scaling its copy in place leaves the remembered vectors alone
     np.testing.assert_array_equal(rerun.encode(examples[::-1]), again)
     np.testing.assert_array_equal(rerun.encode(segments), mixed)
     assert rerun.embedder.seen == []
+    assert len(told) == 4
     assert rerun.encode([]).shape[0] == 0

@@ -281,3 +281,24 @@ def test_determinant_figure_legend_sits_above_the_bars(tmp_path):
     legend = ax.get_legend().get_window_extent(renderer)
     assert not legend.overlaps(ax.get_window_extent(renderer))
     assert legend.y0 >= ax.get_window_extent(renderer).y1 - 1
+
+
+def test_progress_line_says_when_a_stage_is_embedding_and_then_goes_back():
+    import io
+
+    from rich.console import Console
+
+    from upstreamnlp.run import _Progress
+
+    bar = _Progress(show=True)
+    bar.console = Console(file=io.StringIO(), force_terminal=True)
+    with bar.stage("themes", "mapping topics and segments onto the codebook"):
+        status = bar._status[0]
+        bar.embedding(1050, "all-mpnet-base-v2")
+        assert "embedding 1,050 texts with all-mpnet-base-v2" in str(status.status)
+        bar.embedding(0, "all-mpnet-base-v2")
+        assert (
+            str(status.status) == "[bold]themes[/]: mapping topics and segments onto the codebook"
+        )
+    bar.embedding(5, "all-mpnet-base-v2")  # between stages: nothing to update, no error
+    assert "themes" in bar.timings

@@ -115,6 +115,7 @@ class _Progress:
         self.show = show
         self.timings: dict[str, float] = {}
         self.console = None
+        self._status = None  # the running stage's status line and its text
         if show:
             from rich.console import Console
 
@@ -124,13 +125,24 @@ class _Progress:
     def stage(self, name: str, what: str):
         started = time.perf_counter()
         if self.console is not None:
-            with self.console.status(f"[bold]{name}[/]: {what}"):
+            with self.console.status(f"[bold]{name}[/]: {what}") as status:
+                self._status = (status, f"[bold]{name}[/]: {what}")
                 yield
+            self._status = None
         else:
             yield
         self.timings[name] = round(time.perf_counter() - started, 3)
         if self.console is not None:
             self.console.print(f"[green]✓[/] {name:<11} {what} ({self.timings[name]:.1f} s)")
+
+    def embedding(self, n_texts: int, model: str) -> None:
+        """While a cold run embeds, its status line says so (``CachedEmbedder.on_embed``);
+        0 texts: done, back to the stage's own line."""
+        if self._status is not None:
+            status, line = self._status
+            if n_texts:
+                line += f" - embedding {n_texts:,} texts with {model} (kept for later runs)"
+            status.update(line)
 
 
 def _cache_dir(config: RunConfig) -> Path:
@@ -357,7 +369,9 @@ def _run_stages(
             }
         ).to_parquet(folder / "tokens.parquet", index=False)
 
-    embedder = CachedEmbedder(load_embedder(config.embedder), cache_dir / "embeddings")
+    embedder = CachedEmbedder(
+        load_embedder(config.embedder), cache_dir / "embeddings", on_embed=bar.embedding
+    )
     manifest["embedder"] = embedder.name
 
     # 3. models: sweep k, choose, keep the chosen model --------------------------------

@@ -17,7 +17,7 @@ import hashlib
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -317,9 +317,18 @@ class CachedEmbedder:
     re-run with the same calls gets the same vectors as the first run.
     """
 
-    def __init__(self, embedder, cache_dir: str | Path | None):
+    def __init__(
+        self,
+        embedder,
+        cache_dir: str | Path | None,
+        on_embed: Callable[[int, str], None] | None = None,
+    ):
+        """``on_embed(n_texts, model_name)`` is called before the model embeds texts that
+        neither cache holds, and with 0 texts when it is done (a progress line can say why
+        a first run takes longer)."""
         self.embedder = embedder
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.on_embed = on_embed
         self.hits = 0
         self.misses = 0
         self._vectors: dict[str, np.ndarray] = {}
@@ -354,7 +363,12 @@ class CachedEmbedder:
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
         if missing:
             self.misses += 1
+            model = self.embedder.name.rsplit("/", 1)[-1]
+            if self.on_embed is not None:
+                self.on_embed(len(missing), model)
             self._remember(missing, self.embedder.encode(missing, show_progress=show_progress))
+            if self.on_embed is not None:
+                self.on_embed(0, model)
         else:  # every text was seen in this session
             self.hits += 1
         vectors = np.vstack([self._vectors[text] for text in texts])
