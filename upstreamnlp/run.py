@@ -125,8 +125,9 @@ class _Progress:
     def stage(self, name: str, what: str):
         started = time.perf_counter()
         if self.console is not None:
-            with self.console.status(f"[bold]{name}[/]: {what}") as status:
-                self._status = (status, f"[bold]{name}[/]: {what}")
+            line = f"[bold]{name}[/]: {what}"
+            with self.console.status(line) as status:
+                self._status = (status, line)
                 yield
             self._status = None
         else:
