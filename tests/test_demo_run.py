@@ -74,8 +74,16 @@ def test_the_demo_run_is_complete_and_traceable(demo_run_dir):
         groups = validation["by_group"][column]
         assert sum(g["n"] for g in groups) == validation["n_matched"]
     assert {g["group"] for g in validation["by_group"]["kind"]} == {"paper", "transcript"}
+    # every gold passage is also matched to one of the run's sentence-level passages
+    passages = pd.read_csv(demo_run_dir / "passages.csv", keep_default_na=False)
+    assert set(passages["segment_id"]) == set(assignments["segment_id"])
+    assert len(passages) > 2 * len(assignments)
+    by_passage = validation["passages"]
+    assert by_passage["unit"] == "passage" and by_passage["n_matched"] == validation["n_gold"]
+    assert {"kappa", "kappa_ci"} <= set(by_passage["determinant_or_action"])
     report = (demo_run_dir / "report.html").read_text(encoding="utf-8")
     assert "Agreement by role" in report and "Agreement by discipline" in report
+    assert "Determinants versus action (passages)" in report
     # the run's warnings reach the page written by the run, beside what they concern
     assert manifest["warnings"] and all(_escaped(w) in report for w in manifest["warnings"])
     compare = report.split('<section id="compare">')[1].split("</section>")[0]

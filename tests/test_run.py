@@ -302,3 +302,29 @@ def test_progress_line_says_when_a_stage_is_embedding_and_then_goes_back():
         )
     bar.embedding(5, "all-mpnet-base-v2")  # between stages: nothing to update, no error
     assert "themes" in bar.timings
+
+
+def test_passages_are_each_segments_sentences_in_both_offsets(study, run_dir):
+    passages = pd.read_csv(run_dir / "passages.csv", dtype=str, keep_default_na=False)
+    segments = pd.read_parquet(run_dir / "segments.parquet").set_index("segment_id")
+    assignments = pd.read_csv(run_dir / "assignments.csv", dtype=str).set_index("segment_id")
+    assert set(passages["segment_id"]) == set(assignments.index)  # every labelled segment
+    for segment_id, group in passages.groupby("segment_id", sort=False):
+        seg = segments.loc[segment_id]
+        starts, ends = group["start_char"].astype(int), group["end_char"].astype(int)
+        assert starts.iloc[0] >= seg["start_char"] and ends.iloc[-1] <= seg["end_char"]
+        assert (starts.to_numpy()[1:] > ends.to_numpy()[:-1]).all()  # in order, no overlap
+        for row in group.itertuples():
+            offset = int(row.start_char) - int(seg["start_char"])
+            assert seg["text"][offset : offset + len(row.text)] == row.text
+        # a zero-shot run: each passage carries its segment's theme
+        assert set(group["theme"]) == {assignments.loc[segment_id, "theme"]}
+    assert set(passages["determinant_or_action"]) <= {"determinant", "action", "both", "neither"}
+    # the original offsets, where a coder's quotes lie, hold the names that were replaced
+    named = passages[passages["text"].str.contains(r"\[PERSON_\d+\]")]
+    assert len(named)
+    for row in named.itertuples():
+        raw = (study / "data" / f"{row.doc_id}.txt").read_text(encoding="utf-8")
+        original = raw[int(row.source_start_char) : int(row.source_end_char)]
+        assert any(name in original for name in NAMES[:2]), (row.text, original)
+        assert "[PERSON" not in original

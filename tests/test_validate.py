@@ -386,6 +386,47 @@ def test_two_coders_are_compared_with_the_run_and_with_each_other(tmp_path):
     assert data["gold"] == [str(tmp_path / "anna.csv"), str(tmp_path / "ben.csv")]
 
 
+def test_cli_validate_also_scores_the_runs_passages_when_it_has_them(tmp_path):
+    run = fake_run(tmp_path)
+    gold = tmp_path / "gold.csv"
+    # B#1 (0-80) is a cause in its first sentence and an action in its second
+    pd.DataFrame(
+        {
+            "doc_id": ["A", "B", "B"],
+            "start_char": [0, 0, 45],
+            "end_char": [90, 40, 80],
+            "theme": ["prevention", "grassroots", "grassroots"],
+            "determinant_or_action": ["action", "determinant", "action"],
+        }
+    ).to_csv(gold, index=False)
+    plain = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold)])
+    assert plain.exit_code == 0, plain.output
+    assert "passages" not in json.loads((run / "validation.json").read_text())
+    pd.DataFrame(
+        {
+            "passage_id": ["A#1.1", "B#1.1", "B#1.2"],
+            "segment_id": ["A#1", "B#1", "B#1"],
+            "doc_id": ["A", "B", "B"],
+            "start_char": [0, 0, 42],
+            "end_char": [100, 41, 80],
+            "text": ["We screen early.", "Rents went up.", "So we organised."],
+            "theme": ["prevention", "grassroots", "grassroots"],
+            "determinant_or_action": ["action", "determinant", "action"],
+        }
+    ).to_csv(run / "passages.csv", index=False)
+    result = CliRunner().invoke(app, ["validate", str(run), "--gold", str(gold)])
+    assert result.exit_code == 0, result.output
+    assert "theme (passages)" in result.output
+    data = json.loads((run / "validation.json").read_text())
+    # segments: B#1 is 'emergent' and 'both' for both gold passages
+    assert data["unit"] == "segment" and data["determinant_or_action"]["accuracy"] == pytest.approx(
+        1 / 3, abs=1e-3
+    )
+    assert data["passages"]["unit"] == "passage" and data["passages"]["n_matched"] == 3
+    assert data["passages"]["theme"]["accuracy"] == 1.0
+    assert data["passages"]["determinant_or_action"]["accuracy"] == 1.0
+
+
 def test_cli_validate_bad_gold_exits_2_with_the_reason(tmp_path):
     run = fake_run(tmp_path)
     gold = tmp_path / "gold.csv"

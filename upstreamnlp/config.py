@@ -149,6 +149,25 @@ class ThemesConfig(_Strict):
         description="how many segments away a neighbour's weight falls to 1/e (2: the next "
         "segment counts 0.61, the one after 0.37)",
     )
+    passages: bool = Field(
+        True,
+        description="also label each segment's sentences one by one (passages.csv), the "
+        "unit a human coder codes; validate then matches gold passages to them too "
+        "(upstreamnlp.themes.passages)",
+    )
+    passage_min_words: int = Field(
+        4,
+        ge=1,
+        le=50,
+        description="a sentence of fewer words is joined to its neighbour in one passage",
+    )
+    passage_segment_weight: float = Field(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        description="how far a passage's theme leans towards its segment's (the segment's "
+        "probabilities to this power; 0: each passage on its own)",
+    )
 
 
 class CompareConfig(_Strict):

@@ -55,6 +55,8 @@ class RunResult:
     theme_map: pd.DataFrame | None = None
     topic_labels: dict = field(default_factory=dict)
     assignments: pd.DataFrame | None = None
+    # each segment's sentences, labelled one by one (passages.csv)
+    passages: pd.DataFrame | None = None
     quotes: pd.DataFrame | None = None
     comparisons: dict = field(default_factory=dict)
     concept: Any = None
@@ -425,9 +427,9 @@ def _run_stages(
         else:
             assignments["theme"] = "none"
             assignments["theme_score"] = 0.0
-        training, det = None, None
+        training, det, fitted = None, None, None
         if learned:
-            training, det = _learn_labels(
+            training, det, fitted = _learn_labels(
                 config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
             )
         # determinant/action: the cue-and-exemplar rule on the final themes, whose evidence
@@ -450,6 +452,11 @@ def _run_stages(
                 assignments[column] = modelled[column].to_numpy()
         assignments.to_csv(folder / "assignments.csv", index=False)
         result.assignments = assignments
+        if mapping.passages:
+            result.passages = _label_passages(
+                config, raw_corpus, texts, embedder, assignments, modelled, fitted
+            )
+            result.passages.to_csv(folder / "passages.csv", index=False)
         _determinant_figure(assignments, figures, save_figure)
         if result.mapper is not None:  # final labels per topic, beside the mapping heatmap
             from upstreamnlp.themes.evidence import topic_label_heatmap
@@ -475,7 +482,13 @@ def _run_stages(
             ids = result.mapper.codebook_.ids if result.mapper is not None else None
             gold = load_codings(config.validation.gold_paths(), ids)
             # agreement within each group the study compares (compare.by)
-            result.validation = validate(assignments, gold, training=training, by=config.compare.by)
+            result.validation = validate(
+                assignments,
+                gold,
+                training=training,
+                by=config.compare.by,
+                passages=result.passages,
+            )
             _write_json(folder / "validation.json", result.validation.to_dict())
 
     # 8. report ------------------------------------------------------------------------
@@ -597,15 +610,17 @@ def _write_quotes(config, folder, result, modelled, labels=None, scores=None) ->
 
 def _learn_labels(
     config, folder, result, raw_corpus, corpus, texts, embedder, assignments, modelled
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict]:
     """Train the supervised labellers on the researcher's coded passages and/or the
     codebook's example passages (``theme_mapping.coded_sample`` / ``.examples``) and
     relabel every modelled segment (``label_source`` "coded-sample", "codebook-examples"
     or both), each segment's theme probabilities leaned towards its neighbours' in the same
     document (``theme_mapping.document_context``). Writes ``coded_sample.csv`` (offsets and
     labels only, never text) and records the files in the manifest. Returns the coded
-    passages (or None), so that validation can leave them out, and the cue-and-exemplar
-    rule's output on the final themes when the blend needed it (else None).
+    passages (or None), so that validation can leave them out, the cue-and-exemplar
+    rule's output on the final themes when the blend needed it (else None), and the
+    fitted labellers with the segments' theme probabilities, which label the passages
+    (``_label_passages``).
 
     With examples only, the theme labeller does not self-train, and a determinant/action
     labeller learned from the examples' aspects is blended with the cue-and-exemplar rule
@@ -689,6 +704,7 @@ def _learn_labels(
         [proba[:, classes.index(t)] if t in classes else np.zeros(len(texts)) for t in codebook.ids]
     )
     _write_quotes(config, folder, result, modelled, themes, per_theme)
+    fitted: dict[str, Any] = {"themes": theme_labeller, "proba": proba, "det": None}
     det_counts: dict[str, int] = {}  # the coded sample's own aspects
     coded_aspects = False
     rule = None  # the rule's output on the final themes, when the blend needs it
@@ -711,6 +727,7 @@ def _learn_labels(
         n_coded = 0 if coded is None else len(coded)
         coded_aspects = bool(has_det.iloc[:n_coded].any())
         example_aspects = bool(has_det.iloc[n_coded:].any())
+        fitted["det"], fitted["blend"] = det_labeller, not coded_aspects
         if coded_aspects:
             assignments["determinant_or_action"] = det_labeller.predict(texts, themes=det_themes)
             aspects = train["determinant_or_action"].iloc[:n_coded]
@@ -770,7 +787,46 @@ def _learn_labels(
                 str(k): int(v) for k, v in examples["theme"].value_counts().items()
             },
         }
-    return coded, rule
+    return coded, rule, fitted
+
+
+def _label_passages(
+    config, raw_corpus, texts, embedder, assignments, modelled, fitted
+) -> pd.DataFrame:
+    """``passages.csv``: each modelled segment's sentences (``upstreamnlp.themes.passages``),
+    each labelled from its own text. With a learned labeller (coded sample or examples),
+    a passage's theme probabilities are its own times its segment's (leaned towards the
+    neighbours) to the power ``theme_mapping.passage_segment_weight``, and its
+    determinant/action is labelled as the segment's is (the coded sample's labeller, or
+    the examples' blended with the rule); with the zero-shot mapper alone, a passage takes
+    its segment's theme and the rule labels its determinant/action."""
+    from upstreamnlp.themes.passages import label_passages, segment_passages
+
+    mapping = config.theme_mapping
+    passages = segment_passages(
+        modelled, texts, raw_corpus=raw_corpus, min_words=mapping.passage_min_words
+    )
+    parent = pd.Index(assignments["segment_id"]).get_indexer(passages["segment_id"])
+    fitted = fitted or {}
+    passages = label_passages(
+        passages,
+        parent,
+        assignments["theme"],
+        assignments["theme_score"],
+        embedder=embedder,
+        theme_labeller=fitted.get("themes"),
+        segment_proba=fitted.get("proba"),
+        det_labeller=fitted.get("det"),
+        blend=fitted.get("blend", False),
+        rule_weight=mapping.determinant_rule_weight,
+        segment_weight=mapping.passage_segment_weight,
+    )
+    if "label_source" in assignments:
+        passages["label_source"] = assignments["label_source"].to_numpy()[parent]
+    for column in ["speaker_role", *_metadata_columns(modelled)]:
+        if column in assignments and column not in passages:
+            passages[column] = assignments[column].to_numpy()[parent]
+    return passages
 
 
 def _determinant_figure(assignments: pd.DataFrame, figures: Path, save_figure) -> None:
@@ -892,5 +948,6 @@ def load_run(run_dir: str | Path) -> RunResult:
         dict(zip(labels["topic"], labels["label"], strict=True)) if labels is not None else {}
     )
     result.assignments = table("assignments.csv")
+    result.passages = table("passages.csv")
     result.quotes = table("quotes.csv")
     return result

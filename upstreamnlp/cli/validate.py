@@ -37,8 +37,9 @@ def validate_command(
 ) -> None:
     """Agreement of the run's theme labels with human coding.
 
-    Prints Cohen's kappa, per-theme precision/recall/F1 and the confusion matrix, and
-    writes RUN_DIR/validation.json.
+    Prints Cohen's kappa, per-theme precision/recall/F1 and the confusion matrix for the
+    run's segments and, when it labelled them (passages.csv), for its passages (each
+    segment's sentences), and writes RUN_DIR/validation.json.
 
     Example: upstreamnlp validate runs/demo --gold corpora/demo/gold_coding.csv
 
@@ -50,6 +51,7 @@ def validate_command(
     from upstreamnlp.themes.validation import (
         load_codings,
         read_run_assignments,
+        read_run_passages,
         read_training_passages,
         validate,
     )
@@ -74,7 +76,8 @@ def validate_command(
     training = read_training_passages(run_dir)
     if by is None:
         by = list(((folder.config or {}).get("compare") or {}).get("by") or [])
-    result = validate(assignments, gold_frame, training=training, by=by)
+    passages = read_run_passages(run_dir)
+    result = validate(assignments, gold_frame, training=training, by=by, passages=passages)
     console.print(
         f"{result.n_matched} of {result.n_gold} gold passages matched a run segment"
         + (f" ({len(result.unmatched)} unmatched)" if len(result.unmatched) else "")
@@ -94,6 +97,8 @@ def validate_command(
         _print_coders(result.coders)
     for note in result.notes:
         console.print(f"note: {note}")
+    if result.passages is not None:
+        _print_passages(result.passages)
     out = Path(run_dir) / "validation.json"
     data = result.to_dict()
     data["gold"] = str(gold[0]) if len(gold) == 1 else [str(g) for g in gold]
@@ -131,6 +136,22 @@ def _print_agreement(what: str, agreement) -> None:
     console.print(confusion)
 
 
+def _print_passages(result) -> None:
+    """The agreement at the run's passages (passages.csv), after the segments'."""
+    console.print(
+        f"[bold]passages[/] (each segment's sentences, labelled one by one; passages.csv): "
+        f"{result.n_matched} gold passages matched a run passage"
+    )
+    if result.n_matched:
+        _print_agreement("theme (passages)", result.theme)
+        if result.determinant_or_action is not None:
+            _print_agreement("determinant_or_action (passages)", result.determinant_or_action)
+    for column, groups in result.by_group.items():
+        _print_groups(column, groups, " (passages)")
+    for note in result.notes:
+        console.print(f"note (passages): {note}")
+
+
 def _fmt(x) -> str:
     return "-" if x != x else f"{x:.3f}"  # NaN: nothing coded for it
 
@@ -157,7 +178,7 @@ def _print_coders(coders) -> None:
     console.print(table)
 
 
-def _print_groups(column: str, groups) -> None:
+def _print_groups(column: str, groups, unit: str = "") -> None:
     from upstreamnlp.themes.validation import kappa_text
 
     table = Table(
@@ -167,7 +188,7 @@ def _print_groups(column: str, groups) -> None:
         "theme accuracy",
         "n (det/action)",
         "det/action kappa (95% interval)",
-        title=f"agreement by {column}",
+        title=f"agreement by {column}{unit}",
     )
     for row in groups.itertuples(index=False):
         table.add_row(

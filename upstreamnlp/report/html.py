@@ -1311,6 +1311,26 @@ def _validation(page: _Page) -> str:
         out.append(_table(pd.DataFrame(coders), list(CODER_COLUMNS), headers))
     for note in data.get("notes") or []:
         out.append(_note(str(note)))
+    passages = data.get("passages")
+    if isinstance(passages, dict):
+        out.append(
+            "<h3>At the passages: each segment's sentences</h3><p>The figures above are for "
+            "the segment labels (assignments.csv), which the topic prevalence and the group "
+            "comparison count. A coder codes a sentence or two, so the run also labels each "
+            "segment's sentences one by one (passages.csv) and each coded passage is matched "
+            "to the run passage it overlaps most. Use these labels to find and code "
+            "passages; the segment labels for prevalence.</p>"
+        )
+        theme = {k: passages[k] for k in ("n_matched", "n_unmatched") if k in passages}
+        out.append(_agreement("Themes (passages)", {**theme, **(passages.get("theme") or {})}))
+        if isinstance(passages.get("determinant_or_action"), dict):
+            out.append(
+                _agreement(
+                    "Determinants versus action (passages)", passages["determinant_or_action"]
+                )
+            )
+        for note in passages.get("notes") or []:
+            out.append(_note(str(note)))
     return "".join(out)
 
 

@@ -242,6 +242,10 @@ class ValidationResult:
     by_group: dict[str, pd.DataFrame] = field(default_factory=dict)
     # with two or more coders in the gold: their agreement with each other (coder_agreement)
     coders: pd.DataFrame | None = None
+    # the run's unit these labels are of: "segment" (assignments.csv) or "passage"
+    unit: str = "segment"
+    # the same gold against the run's passages (passages.csv), when validate is given them
+    passages: ValidationResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``validation.json`` holds)."""
@@ -258,6 +262,8 @@ class ValidationResult:
                 self.determinant_or_action.to_dict() if self.determinant_or_action else None
             ),
             "notes": self.notes,
+            "unit": self.unit,
+            **({"passages": self.passages.to_dict()} if self.passages is not None else {}),
         }
 
 
@@ -587,6 +593,7 @@ def validate(
     segments: pd.DataFrame | None = None,
     training: pd.DataFrame | None = None,
     by: Sequence[str] = (),
+    passages: pd.DataFrame | None = None,
 ) -> ValidationResult:
     """Agreement of a run's segment labels with human-coded gold passages.
 
@@ -610,6 +617,14 @@ def validate(
     column the gold has and the run has not (``coder``) is read from the gold. With two or
     more coders in the gold's ``coder`` column, agreement is also broken down by coder and
     ``coders`` holds the coders' agreement with each other (``coder_agreement``).
+
+    ``passages`` (passages.csv: passage_id, segment_id, doc_id, offsets, labels): the
+    run's sentence-level labels. Each gold passage is then also matched to the run passage
+    it overlaps most, and ``passages`` of the result holds that agreement (``unit``
+    "passage"; its ``n_excluded_training`` counts every gold passage it leaves out).
+    Gold passages left out above (training) are left out there too, and so are those
+    placed by the run's segments (``_placed_by_run``: a coding sheet codes whole
+    segments; codings from the run's QDA project are in its own text).
     """
     assignments = assignments.copy()
     if ("start_char" not in assignments or "end_char" not in assignments) and (
@@ -628,6 +643,9 @@ def validate(
     assignments["doc_id"] = assignments["doc_id"].astype(str)
     gold = gold.copy()
     gold["doc_id"] = gold["doc_id"].astype(str)
+    # rows placed by a run segment (a coding sheet) or in the run's own text (its QDA
+    # project): compared with segment labels only, not with passages
+    by_segment = _placed_by_run(gold)
     if training is not None and len(training):
         _require(training, ["doc_id", "start_char", "end_char"], "training passages")
         assignments, gold, training = in_original_offsets(assignments, gold, training)
@@ -636,6 +654,7 @@ def validate(
     matches = match_passages(assignments, gold)
     notes = []
     n_excluded = 0
+    seen = np.zeros(len(matches), dtype=bool)
     if training is not None and len(training):
         seen = overlaps_training(
             matches, training, assignments[["segment_id", "start_char", "end_char"]]
@@ -705,6 +724,9 @@ def validate(
                 f"agreement by {column}: fewer than {SMALL_GROUP} passages in "
                 f"{', '.join(small)}; their kappa is unstable"
             )
+    by_passage = None
+    if passages is not None:
+        by_passage = _validate_passages(passages, gold, seen, by_segment, by)
     return ValidationResult(
         n_gold=len(gold),
         n_matched=len(matched),
@@ -716,7 +738,56 @@ def validate(
         n_excluded_training=n_excluded,
         by_group=by_group,
         coders=coders,
+        passages=by_passage,
     )
+
+
+def _validate_passages(
+    passages: pd.DataFrame,
+    gold: pd.DataFrame,
+    seen: np.ndarray,
+    by_segment: np.ndarray,
+    by: Sequence[str],
+) -> ValidationResult | None:
+    """``validate``'s agreement at the run's passages: ``gold`` (in original offsets)
+    matched by overlap to ``passages``, leaving out the rows ``seen`` in training and
+    those placed ``by_segment``."""
+    _require(
+        passages,
+        ["passage_id", "segment_id", "doc_id", "start_char", "end_char", "theme"],
+        "passages",
+    )
+    units = passages.drop(columns=["segment_id"]).rename(columns={"passage_id": "segment_id"})
+    units["doc_id"] = units["doc_id"].astype(str)
+    keep = ~(np.asarray(seen, dtype=bool) | np.asarray(by_segment, dtype=bool))
+    part = gold[keep].drop(columns=["segment_id"], errors="ignore").reset_index(drop=True)
+    if part.empty:
+        return None
+    result = validate(units, part, by=by)
+    result.unit = "passage"
+    result.n_excluded_training = int(np.asarray(seen).sum())
+    n_whole = int((np.asarray(by_segment) & ~np.asarray(seen)).sum())
+    if n_whole:
+        result.notes.insert(
+            0,
+            f"{n_whole} gold passage(s) were coded on the run's segments (a coding sheet, or "
+            "the run's QDA project): compared with segment labels only",
+        )
+    return result
+
+
+def _placed_by_run(gold: pd.DataFrame) -> np.ndarray:
+    """True for gold rows that name a run segment (a filled-in coding sheet codes whole
+    segments) or whose offsets are in the run's own text (codings read back from its QDA
+    project): ``validate`` compares them with segment labels only."""
+    out = np.zeros(len(gold), dtype=bool)
+    if "segment_id" in gold.columns:
+        out |= ~gold["segment_id"].map(_blank).to_numpy(dtype=bool)
+    if "offsets" in gold.columns:
+        from upstreamnlp.themes.qda_coding import RUN_OFFSETS
+
+        out |= (gold["offsets"].astype(str) == RUN_OFFSETS).to_numpy()
+    return out
 
 
 def load_codings(
@@ -1005,3 +1076,24 @@ def read_run_assignments(run_dir: Path, need_text: bool = False) -> pd.DataFrame
                 segments[["segment_id", *wanted]], on="segment_id", how="left"
             )
     return assignments
+
+
+def read_run_passages(run_dir: Path) -> pd.DataFrame | None:
+    """``RUN_DIR/passages.csv`` (each segment's sentences, labelled one by one), or None
+    for a run that did not label passages (``theme_mapping.passages: false``, or one
+    written before they were)."""
+    path = Path(run_dir) / "passages.csv"
+    if not path.exists():
+        return None
+    passages = pd.read_csv(
+        path, dtype={"doc_id": str, "segment_id": str, "passage_id": str}, keep_default_na=False
+    )
+    for column in ("passage_id", "segment_id", "doc_id", "start_char", "end_char", "theme"):
+        if column not in passages.columns:
+            raise UpstreamError(
+                f"missing column '{column}'",
+                path=path,
+                where="header",
+                fix="re-run the pipeline, or delete passages.csv to validate segments only",
+            )
+    return passages
