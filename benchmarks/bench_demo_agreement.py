@@ -249,6 +249,7 @@ def train_and_label(
     context: float | None = None,
     det_on: str | None = None,
     examples_weight: float | None = None,
+    fitted: dict | None = None,
     **theme_params,
 ):
     """Theme and determinant/action labels of every segment (and of ``passages``, when
@@ -259,7 +260,8 @@ def train_and_label(
     The determinant/action labeller learns from the segment each coded passage falls in
     (``det_on``: "segment" or "passage", None for ``theme_mapping.determinant_train_on``).
     Each example passage counts ``examples_weight`` (None: ``theme_mapping.examples_weight``)
-    against 1 per coded passage, as in the run."""
+    against 1 per coded passage, as in the run. ``fitted``: a dict that receives the two
+    labellers (``themes``, ``det``), for labelling the run's passages too."""
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
         DeterminantActionLabeller,
@@ -295,6 +297,8 @@ def train_and_label(
         themes=[train_themes[i] for i in keep],
         sample_weight=weight[keep],
     )
+    if fitted is not None:
+        fitted.update(themes=themes, det=det)
     out = []
     for targets in (state["texts"], passages):
         if targets is None:
@@ -311,17 +315,23 @@ def train_and_label(
 def segment_themes(state: dict, labeller, context: float | None = None) -> np.ndarray:
     """The labeller's theme (or ``other``) for every segment, each segment's probabilities
     leaned towards its neighbours' in the same document as ``upstreamnlp run`` does."""
+    proba = segment_proba(state, labeller, context)
+    return np.asarray(labeller.classes_[proba.argmax(axis=1)], dtype=object)
+
+
+def segment_proba(state: dict, labeller, context: float | None = None) -> np.ndarray:
+    """The labeller's theme probabilities for every segment, leaned towards its
+    neighbours' (``context``: the weight, None for the config's), as the run does."""
     from upstreamnlp.themes.context import document_context
 
     mapping = state["config"].theme_mapping
-    proba = document_context(
+    return document_context(
         labeller.predict_proba(state["texts"]),
         state["segments"]["doc_id"],
         state["segments"]["start_char"],
         weight=mapping.document_context if context is None else context,
         span=mapping.document_context_span,
     )
-    return np.asarray(labeller.classes_[proba.argmax(axis=1)], dtype=object)
 
 
 def document_folds(gold: pd.DataFrame, k: int, seed: int = 1) -> list[set[str]]:
