@@ -181,4 +181,22 @@ def test_passages_leave_out_training_and_whole_segment_codings():
     result = validate(assignments, gold, passages=passages)
     assert result.n_matched == 3
     assert result.passages.n_matched == 2
-    assert any("coded on the run's segments" in n for n in result.passages.notes)
+    assert any("name a run segment" in n for n in result.passages.notes)
+
+
+def test_a_coding_from_the_runs_qda_project_meets_the_passage_it_was_made_on():
+    """Codings read back from project.qdpx are in the run's own (de-identified) text: a
+    replaced name shifts them against the original, so they are placed there."""
+    assignments, passages, gold = _run_frames()
+    # names replaced in D1 made its text 40 characters shorter than the original
+    for frame in (assignments, passages):
+        frame["source_start_char"] = frame["start_char"] + (frame["doc_id"] == "D1") * 40
+        frame["source_end_char"] = frame["end_char"] + (frame["doc_id"] == "D1") * 40
+    coded = gold.iloc[:2].copy()  # selections in the run's text of D1
+    coded["offsets"] = "run"
+    result = validate(assignments, coded, passages=passages)
+    assert list(result.passages.matches["segment_id"]) == ["D1#1.1", "D1#1.2"]
+    assert result.passages.determinant_or_action.accuracy == 1.0
+    # read as original offsets instead, the second selection would land on passage 1
+    moved = validate(assignments, coded.drop(columns=["offsets"]), passages=passages)
+    assert list(moved.passages.matches["segment_id"]) == ["D1#1.1", "D1#1.1"]

@@ -621,10 +621,9 @@ def validate(
     ``passages`` (passages.csv: passage_id, segment_id, doc_id, offsets, labels): the
     run's sentence-level labels. Each gold passage is then also matched to the run passage
     it overlaps most, and ``passages`` of the result holds that agreement (``unit``
-    "passage"; its ``n_excluded_training`` counts every gold passage it leaves out).
-    Gold passages left out above (training) are left out there too, and so are those
-    placed by the run's segments (``_placed_by_run``: a coding sheet codes whole
-    segments; codings from the run's QDA project are in its own text).
+    "passage"). Gold passages left out above (training) are left out there too, and so
+    are those that name a run segment (a coding sheet codes whole segments), with a note;
+    a coding from the run's own QDA project is matched where it lies in the run's text.
     """
     assignments = assignments.copy()
     if ("start_char" not in assignments or "end_char" not in assignments) and (
@@ -644,8 +643,8 @@ def validate(
     gold = gold.copy()
     gold["doc_id"] = gold["doc_id"].astype(str)
     # rows placed by a run segment (a coding sheet) or in the run's own text (its QDA
-    # project): compared with segment labels only, not with passages
-    by_segment = _placed_by_run(gold)
+    # project), which the passages need before in_original_offsets moves them
+    placed = _placed_by_run(gold)
     if training is not None and len(training):
         _require(training, ["doc_id", "start_char", "end_char"], "training passages")
         assignments, gold, training = in_original_offsets(assignments, gold, training)
@@ -726,7 +725,7 @@ def validate(
             )
     by_passage = None
     if passages is not None:
-        by_passage = _validate_passages(passages, gold, seen, by_segment, by)
+        by_passage = _validate_passages(passages, gold, seen, placed, by)
     return ValidationResult(
         n_gold=len(gold),
         n_matched=len(matched),
@@ -746,12 +745,13 @@ def _validate_passages(
     passages: pd.DataFrame,
     gold: pd.DataFrame,
     seen: np.ndarray,
-    by_segment: np.ndarray,
+    placed: dict[str, np.ndarray],
     by: Sequence[str],
 ) -> ValidationResult | None:
     """``validate``'s agreement at the run's passages: ``gold`` (in original offsets)
     matched by overlap to ``passages``, leaving out the rows ``seen`` in training and
-    those placed ``by_segment``."""
+    those that named a run segment; a row coded in the run's own text is matched to the
+    passage it overlaps there (``placed``: ``_placed_by_run``)."""
     _require(
         passages,
         ["passage_id", "segment_id", "doc_id", "start_char", "end_char", "theme"],
@@ -759,35 +759,59 @@ def _validate_passages(
     )
     units = passages.drop(columns=["segment_id"]).rename(columns={"passage_id": "segment_id"})
     units["doc_id"] = units["doc_id"].astype(str)
-    keep = ~(np.asarray(seen, dtype=bool) | np.asarray(by_segment, dtype=bool))
-    part = gold[keep].drop(columns=["segment_id"], errors="ignore").reset_index(drop=True)
+    part = gold.reset_index(drop=True).copy()
+    own = placed["own"]
+    if own.any():  # where its selection lies in the run's text, not its segment's bounds
+        spans = pd.DataFrame(
+            {
+                "doc_id": part.loc[own, "doc_id"].astype(str).to_numpy(),
+                "start_char": placed["start"][own],
+                "end_char": placed["end"][own],
+            }
+        )
+        found = match_passages(units, spans)["segment_id"]
+        hit = found.notna().to_numpy()
+        source = in_source_offsets(units).set_index("segment_id")
+        rows = np.flatnonzero(own)[hit]
+        for column in ("start_char", "end_char"):
+            part.loc[rows, column] = source.loc[found[hit], column].to_numpy()
+    sheet = placed["sheet"]
+    keep = ~(np.asarray(seen, dtype=bool) | sheet)
+    # every row is now in the original documents' offsets, placed by no segment
+    part = part[keep].drop(columns=["segment_id", "offsets"], errors="ignore")
+    part = part.reset_index(drop=True)
     if part.empty:
         return None
     result = validate(units, part, by=by)
     result.unit = "passage"
     result.n_excluded_training = int(np.asarray(seen).sum())
-    n_whole = int((np.asarray(by_segment) & ~np.asarray(seen)).sum())
+    n_whole = int((sheet & ~np.asarray(seen, dtype=bool)).sum())
     if n_whole:
         result.notes.insert(
             0,
-            f"{n_whole} gold passage(s) were coded on the run's segments (a coding sheet, or "
-            "the run's QDA project): compared with segment labels only",
+            f"{n_whole} gold passage(s) name a run segment (a coding sheet codes whole "
+            "segments): compared with segment labels only",
         )
     return result
 
 
-def _placed_by_run(gold: pd.DataFrame) -> np.ndarray:
-    """True for gold rows that name a run segment (a filled-in coding sheet codes whole
-    segments) or whose offsets are in the run's own text (codings read back from its QDA
-    project): ``validate`` compares them with segment labels only."""
-    out = np.zeros(len(gold), dtype=bool)
+def _placed_by_run(gold: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Gold rows the run's segments place (``in_original_offsets``): ``sheet``, those
+    naming a run segment (a filled-in coding sheet codes whole segments), and ``own``,
+    those coded in the run's own text (read back from its QDA project), with their
+    offsets there (``start``, ``end``) before they are moved to their segment's."""
+    n = len(gold)
+    sheet = np.zeros(n, dtype=bool)
     if "segment_id" in gold.columns:
-        out |= ~gold["segment_id"].map(_blank).to_numpy(dtype=bool)
+        sheet = ~gold["segment_id"].map(_blank).to_numpy(dtype=bool)
+    own = np.zeros(n, dtype=bool)
     if "offsets" in gold.columns:
         from upstreamnlp.themes.qda_coding import RUN_OFFSETS
 
-        out |= (gold["offsets"].astype(str) == RUN_OFFSETS).to_numpy()
-    return out
+        own = (gold["offsets"].astype(str) == RUN_OFFSETS).to_numpy() & ~sheet
+    start = pd.to_numeric(gold["start_char"], errors="coerce").to_numpy()
+    end = pd.to_numeric(gold["end_char"], errors="coerce").to_numpy()
+    return {"sheet": sheet, "own": own, "start": start, "end": end}
 
 
 def load_codings(
