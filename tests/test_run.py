@@ -151,6 +151,9 @@ def test_run_folder_is_complete_and_has_every_contract_file(run_dir):
     themes = report.split('<section id="themes">')[1].split("</section>")[0]
     assert "topic_label_heatmap.png" in themes and "Final segment labels by topic" in themes
     assert "labels from the codebook alone" in themes  # a zero-shot run says so
+    # each theme's sentences from passages.csv, with the most typical of them
+    assert themes.count("Sentences labelled with it:") == 3
+    assert "Its most typical sentences" in themes
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["chosen_k"] in (3, 4) and {m["k"] for m in metrics["models"]} == {3, 4}
     assert list(run_dir.parent.glob(".*.partial")) == []

@@ -689,6 +689,41 @@ def _themes(page: _Page, codebook) -> str:
                 f"documents{_e(source)}.</p>"
             )
         out.append(_quotes_for(page, "theme", theme_id))
+        out.append(_passages_for(page, theme_id))
+    return "".join(out)
+
+
+# sentences shown per theme from passages.csv, and the fewest words one needs to be shown
+PASSAGE_QUOTES = 3
+MIN_PASSAGE_WORDS = 8
+
+
+def _passages_for(page: _Page, theme_id: str) -> str:
+    """The theme's count among the run's passages (each segment's sentences, labelled one
+    by one) and its most typical sentences: the highest theme scores, one per document."""
+    passages = page.run.passages
+    if passages is None or not {"theme", "text", "doc_id"} <= set(passages.columns):
+        return ""
+    labelled = passages[passages["theme"] == theme_id]
+    share = 100 * len(labelled) / len(passages) if len(passages) else 0.0
+    out = [
+        f'<p><span class="label">Sentences labelled with it:</span> {len(labelled)} of '
+        f"{len(passages)} passages ({share:.1f}%; passages.csv), in "
+        f"{labelled['doc_id'].nunique()} documents.</p>"
+    ]
+    words = labelled["text"].astype(str).str.split().str.len()
+    typical = labelled[words >= MIN_PASSAGE_WORDS]
+    if "theme_score" in typical:
+        typical = typical.sort_values("theme_score", ascending=False, kind="stable")
+    typical = typical.drop_duplicates("doc_id").head(PASSAGE_QUOTES)
+    if len(typical):
+        out.append(
+            f"<p>Its most typical sentences (highest theme score, one per document, at least "
+            f"{MIN_PASSAGE_WORDS} words):</p>"
+        )
+        for row in typical.to_dict("records"):
+            row["score"] = row.get("theme_score")
+            out.append(_quote(row, score_name="theme score"))
     return "".join(out)
 
 

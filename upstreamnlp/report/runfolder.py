@@ -82,6 +82,14 @@ class RunFolder:
         return frame
 
     @cached_property
+    def passages(self) -> pd.DataFrame | None:
+        """passages.csv: each segment's sentences with their own labels (None without)."""
+        frame = self.csv("passages.csv")
+        if frame is not None and "theme" in frame:
+            frame["theme"] = frame["theme"].fillna("none").astype(str)
+        return frame
+
+    @cached_property
     def theme_map(self) -> pd.DataFrame | None:
         frame = self.csv("theme_map.csv")
         if frame is not None and "assigned" in frame:
