@@ -1,5 +1,5 @@
-"""Stage 4: themes. Codebooks, topic-to-theme mapping, segment labels, determinants vs
-action, evidence quotes, and validation against human coding."""
+"""Stage 4: themes. Codebooks, topic-to-theme mapping, segment and passage (sentence)
+labels, determinants vs action, evidence quotes, and validation against human coding."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from upstreamnlp.themes.evidence import (
     topic_label_table,
 )
 from upstreamnlp.themes.mapping import EMERGENT, MIXED, NONE, ThemeMapper, label_segments
+from upstreamnlp.themes.passages import label_passages, segment_passages, sentence_spans
 from upstreamnlp.themes.validation import (
     ValidationResult,
     cohen_kappa,
@@ -37,12 +38,15 @@ __all__ = [
     "evidence_quotes",
     "exemplar_similarity",
     "label_determinant_action",
+    "label_passages",
     "label_segments",
     "load_codebook",
     "load_codings",
     "load_gold",
     "read_coding_sheet",
     "sample_for_coding",
+    "segment_passages",
+    "sentence_spans",
     "theme_heatmap",
     "topic_label_heatmap",
     "topic_label_table",
