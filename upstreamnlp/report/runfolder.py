@@ -74,20 +74,21 @@ class RunFolder:
         except Exception:  # noqa: BLE001 - an unreadable optional file is reported as missing
             return None
 
-    @cached_property
-    def assignments(self) -> pd.DataFrame | None:
-        frame = self.csv("assignments.csv")
+    def _labelled(self, name: str) -> pd.DataFrame | None:
+        """A table of labels (``name``), a missing theme read as ``none``."""
+        frame = self.csv(name)
         if frame is not None and "theme" in frame:
             frame["theme"] = frame["theme"].fillna("none").astype(str)
         return frame
 
     @cached_property
+    def assignments(self) -> pd.DataFrame | None:
+        return self._labelled("assignments.csv")
+
+    @cached_property
     def passages(self) -> pd.DataFrame | None:
         """passages.csv: each segment's sentences with their own labels (None without)."""
-        frame = self.csv("passages.csv")
-        if frame is not None and "theme" in frame:
-            frame["theme"] = frame["theme"].fillna("none").astype(str)
-        return frame
+        return self._labelled("passages.csv")
 
     @cached_property
     def theme_map(self) -> pd.DataFrame | None:
