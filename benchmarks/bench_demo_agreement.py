@@ -416,6 +416,19 @@ def second_coder_rows(state: dict, gold: pd.DataFrame) -> list[list]:
     ]
 
 
+def examples_det_labeller(state: dict, codebook, examples: pd.DataFrame):
+    """The determinant/action labeller learned from the example passages' aspects, as
+    ``upstreamnlp run`` fits it when there is no coded sample."""
+    from upstreamnlp.themes.supervised import DeterminantActionLabeller
+
+    aspects = examples[examples["determinant_or_action"] != ""]
+    learned = DeterminantActionLabeller(
+        codebook.ids, state["embedder"], seed=state["config"].model.seed
+    )
+    learned.fit(aspects["text"], aspects["determinant_or_action"], themes=aspects["theme"])
+    return learned
+
+
 def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list]:
     """``theme_mapping.examples``: the labeller trained on configs/themes/upstream_examples.csv
     (1050 passages written from the domain brief and codebook, blind to this corpus and its
@@ -426,7 +439,6 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
     added to the coded sample in 5-fold CV by document (and with 25%/50% of the coding)."""
     from upstreamnlp.themes.supervised import (
         CodedSampleLabeller,
-        DeterminantActionLabeller,
         blend_with_rule,
         load_examples,
     )
@@ -459,9 +471,7 @@ def example_rows(state: dict, gold: pd.DataFrame, texts: list[str]) -> list[list
         det = list(det["label"])
         # as the run does: a labeller learned from the examples' aspects, blended with the rule
         if rule_weight < 1.0:
-            aspects = train[train["determinant_or_action"] != ""]
-            learned = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
-            learned.fit(aspects["text"], aspects["determinant_or_action"], themes=aspects["theme"])
+            learned = examples_det_labeller(state, codebook, train)
             proba = learned.predict_proba(state["texts"], themes=list(predicted))
             det = list(blend_with_rule(proba, learned.classes_, det, rule_weight))
         figures = score(state, themes, det, gold)

@@ -82,11 +82,7 @@ def zero_shot(state, passages, parent):
 
 def examples_only(state, passages, parent, examples):
     """What ``make demo`` runs: the labellers learned from the codebook examples."""
-    from upstreamnlp.themes.supervised import (
-        CodedSampleLabeller,
-        DeterminantActionLabeller,
-        blend_with_rule,
-    )
+    from upstreamnlp.themes.supervised import CodedSampleLabeller, blend_with_rule
 
     codebook = load_codebook(state["config"].themes)
     seed, mapping = state["config"].model.seed, state["config"].theme_mapping
@@ -97,9 +93,7 @@ def examples_only(state, passages, parent, examples):
     predicted = labeller.classes_[proba.argmax(axis=1)]
     themes = list(np.where(predicted == "other", "none", predicted))
     rule = label_determinant_action(state["texts"], themes=themes, embedder=embedder)
-    aspects = examples[examples["determinant_or_action"] != ""]
-    det_labeller = DeterminantActionLabeller(codebook.ids, embedder, seed=seed)
-    det_labeller.fit(aspects["text"], aspects["determinant_or_action"], themes=aspects["theme"])
+    det_labeller = B.examples_det_labeller(state, codebook, examples)
     det = blend_with_rule(
         det_labeller.predict_proba(state["texts"], themes=list(predicted)),
         det_labeller.classes_,

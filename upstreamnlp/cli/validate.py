@@ -87,12 +87,7 @@ def validate_command(
             else ""
         )
     )
-    if result.n_matched:
-        _print_agreement("theme", result.theme)
-    if result.n_matched and result.determinant_or_action is not None:
-        _print_agreement("determinant_or_action", result.determinant_or_action)
-    for column, groups in result.by_group.items():
-        _print_groups(column, groups)
+    _print_agreements(result)
     if result.coders is not None and len(result.coders):
         _print_coders(result.coders)
     for note in result.notes:
@@ -136,18 +131,24 @@ def _print_agreement(what: str, agreement) -> None:
     console.print(confusion)
 
 
+def _print_agreements(result, unit: str = "") -> None:
+    """Theme and determinant/action agreement, then agreement within each group, of the
+    run's segments or (``unit`` " (passages)") of its passages."""
+    if result.n_matched:
+        _print_agreement(f"theme{unit}", result.theme)
+        if result.determinant_or_action is not None:
+            _print_agreement(f"determinant_or_action{unit}", result.determinant_or_action)
+    for column, groups in result.by_group.items():
+        _print_groups(column, groups, unit)
+
+
 def _print_passages(result) -> None:
     """The agreement at the run's passages (passages.csv), after the segments'."""
     console.print(
         f"[bold]passages[/] (each segment's sentences, labelled one by one; passages.csv): "
         f"{result.n_matched} gold passages matched a run passage"
     )
-    if result.n_matched:
-        _print_agreement("theme (passages)", result.theme)
-        if result.determinant_or_action is not None:
-            _print_agreement("determinant_or_action (passages)", result.determinant_or_action)
-    for column, groups in result.by_group.items():
-        _print_groups(column, groups, " (passages)")
+    _print_agreements(result, " (passages)")
     for note in result.notes:
         console.print(f"note (passages): {note}")
 

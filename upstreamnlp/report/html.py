@@ -1291,6 +1291,16 @@ def _agreement(title: str, data: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _agreements(data: dict[str, Any], unit: str = "") -> list[str]:
+    """Theme and determinant/action agreement from validation.json's ``data`` (the
+    segments', or with ``unit`` " (passages)" its ``passages`` block)."""
+    theme = {k: data[k] for k in ("n_matched", "n_unmatched") if k in data}
+    out = [_agreement(f"Themes{unit}", {**theme, **(data.get("theme") or {})})]
+    if isinstance(data.get("determinant_or_action"), dict):
+        out.append(_agreement(f"Determinants versus action{unit}", data["determinant_or_action"]))
+    return out
+
+
 def _validation(page: _Page) -> str:
     data = page.run.json("validation.json")
     if not isinstance(data, dict):
@@ -1305,11 +1315,7 @@ def _validation(page: _Page) -> str:
         "<p>Cohen's kappa (Cohen 1960) corrects agreement for chance; macro-F1 averages "
         "F1 over the labels in the human coding.</p>"
     ]
-    theme = data.get("theme") or {}
-    theme = {**{k: data[k] for k in ("n_matched", "n_unmatched") if k in data}, **theme}
-    out.append(_agreement("Themes", theme))
-    if isinstance(data.get("determinant_or_action"), dict):
-        out.append(_agreement("Determinants versus action", data["determinant_or_action"]))
+    out += _agreements(data)
     groups = {column: rows for column, rows in (data.get("by_group") or {}).items() if rows}
     if groups:
         out.append(
@@ -1356,14 +1362,7 @@ def _validation(page: _Page) -> str:
             "to the run passage it overlaps most. Use these labels to find and code "
             "passages; the segment labels for prevalence.</p>"
         )
-        theme = {k: passages[k] for k in ("n_matched", "n_unmatched") if k in passages}
-        out.append(_agreement("Themes (passages)", {**theme, **(passages.get("theme") or {})}))
-        if isinstance(passages.get("determinant_or_action"), dict):
-            out.append(
-                _agreement(
-                    "Determinants versus action (passages)", passages["determinant_or_action"]
-                )
-            )
+        out += _agreements(passages, " (passages)")
         for note in passages.get("notes") or []:
             out.append(_note(str(note)))
     return "".join(out)
